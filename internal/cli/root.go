@@ -97,6 +97,13 @@ for approval where a person must decide, and record everything.`),
 
 	// One line per command group, sorted.
 	root.AddCommand(
+		newConfigCmd(e),
+		newEventCmd(e),
+		newIncidentCmd(e),
+		newLedgerCmd(e),
+		newPatternCmd(e),
+		newPlaybookCmd(e),
+		newSandboxCmd(e),
 		newVersionCmd(e),
 	)
 	return root
