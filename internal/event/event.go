@@ -34,6 +34,10 @@ type Event struct {
 	FindingID string   `json:"finding_id"`
 	Severity  Severity `json:"severity"`
 	Subjects  Subjects `json:"subjects"`
+
+	// Warnings are problems in the input that did not stop decoding, such
+	// as a PutEvents entry whose optional Time does not parse.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Shape names the form an event arrived in.
@@ -41,14 +45,15 @@ type Shape string
 
 // The shapes Decode accepts.
 const (
-	ShapeEventBridge      Shape = "eventbridge"       // an EventBridge event
-	ShapeSQS              Shape = "sqs"               // an SQS message whose body is an event
-	ShapeSNS              Shape = "sns"               // an SNS notification whose Message is an event
-	ShapePutEvents        Shape = "putevents"         // a PutEvents entry (Detail as a JSON string)
-	ShapeGuardDuty        Shape = "guardduty-finding" // a bare GuardDuty finding
-	ShapeMacie            Shape = "macie-finding"     // a bare Macie finding
-	ShapeSecurityHub      Shape = "securityhub"       // one ASFF finding, bare or from findings[]
-	ShapeCloudTrailRecord Shape = "cloudtrail-record" // one CloudTrail record, bare or from Records[]
+	ShapeEventBridge      Shape = "eventbridge"        // an EventBridge event
+	ShapeSQS              Shape = "sqs"                // an SQS message whose body is an event
+	ShapeSNS              Shape = "sns"                // an SNS notification whose Message is an event
+	ShapePutEvents        Shape = "putevents"          // a PutEvents entry (Detail as a JSON string)
+	ShapeGuardDuty        Shape = "guardduty-finding"  // a bare GuardDuty finding
+	ShapeMacie            Shape = "macie-finding"      // a bare Macie finding
+	ShapeSecurityHub      Shape = "securityhub"        // one ASFF finding, bare or from findings[]
+	ShapeCloudTrailRecord Shape = "cloudtrail-record"  // one CloudTrail record, bare or from Records[]
+	ShapeInspector        Shape = "inspector2-finding" // a bare Inspector2 finding, or one from findings[]
 )
 
 // Severity is a severity on one 0–10 scale, with what the source said.
@@ -115,9 +120,12 @@ type Bucket struct {
 // RemoteIP is an address on the other side of the activity: the caller of
 // an API, the peer of a connection, the prober of a port.
 type RemoteIP struct {
-	IP       netip.Addr `json:"ip"`
-	Port     int        `json:"port,omitempty"`     // the local port the finding names, if any
-	Protocol string     `json:"protocol,omitempty"` // TCP, UDP, ...
-	Country  string     `json:"country,omitempty"`
-	Org      string     `json:"org,omitempty"`
+	IP   netip.Addr `json:"ip"`
+	Port int        `json:"port,omitempty"` // the local port the finding names, if any
+	// RemotePort is the port on the remote side, when the finding names it
+	// (an outbound connection's destination port, an inbound one's source).
+	RemotePort int    `json:"remote_port,omitempty"`
+	Protocol   string `json:"protocol,omitempty"` // TCP, UDP, ...
+	Country    string `json:"country,omitempty"`
+	Org        string `json:"org,omitempty"`
 }
