@@ -1,0 +1,41 @@
+// Package pattern implements Amazon EventBridge's event-pattern language:
+// exact values, prefix, suffix, equals-ignore-case, wildcard, anything-but,
+// numeric, cidr, exists and $or, with EventBridge's array semantics
+// (any element matches; fields of one pattern must be satisfied within the
+// same element of an array of objects).
+//
+// Parse checks one pattern and reports problems by JSON path
+// ("detail.severity[0]: numeric: lower bound must come first"). A Matcher
+// holds many named patterns compiled into one automaton and matches raw
+// event bytes:
+//
+//	m := pattern.NewMatcher()
+//	if err := m.Add("root-login", rootLoginPattern); err != nil { ... }
+//	names, err := m.Match(eventJSON, names[:0])
+//
+// Matching never decodes the event into maps. One hand-written scanner
+// walks the JSON bytes once, validating them, descending only into the
+// object keys some pattern names (a trie of field paths) and skipping every
+// other subtree. The values found feed an automaton built from all
+// patterns: each pattern is expanded into its $or alternatives, each
+// alternative is a list of field conditions sorted by field path, and the
+// alternatives share a trie of conditions, so a condition common to
+// thousands of patterns (source, detail-type) is evaluated once. At each
+// state, the conditions on one field are indexed by kind: hash maps for
+// exact values, prefix and suffix maps keyed by length, and short lists for
+// wildcards, numeric ranges, cidr blocks and anything-but.
+//
+// Array consistency follows aws/event-ruler: every value found inside an
+// element of an array that holds objects (or arrays) remembers that
+// element; while the automaton advances, the elements chosen so far pin the
+// values later fields may use to the same elements.
+//
+// A Matcher is safe for concurrent use. Add and Remove build a new compiled
+// automaton and publish it with an atomic pointer swap, so matches in flight
+// keep using the one they started with. The hot path does not allocate for
+// patterns without wildcards or case-insensitive operators, given a
+// destination slice with room.
+//
+// docs/patterns.md is the user-facing reference, including where Firebreak
+// follows event-ruler where the EventBridge documentation is silent.
+package pattern

@@ -1,0 +1,609 @@
+package pattern
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
+
+// Matcher matches events against many named patterns at once. It is safe
+// for concurrent use: Add and Remove publish a newly compiled automaton,
+// and matches in flight finish on the one they started with.
+type Matcher struct {
+	mu       sync.Mutex // serialises writers
+	patterns map[string]*Pattern
+	cur      atomic.Pointer[compiled]
+}
+
+// NewMatcher returns a Matcher with no patterns.
+func NewMatcher() *Matcher {
+	m := &Matcher{patterns: map[string]*Pattern{}}
+	m.cur.Store(build(nil))
+	return m
+}
+
+// Add parses pattern and adds it under name, replacing any pattern of that
+// name.
+func (m *Matcher) Add(name string, pattern []byte) error {
+	p, err := Parse(pattern)
+	if err != nil {
+		return fmt.Errorf("pattern %q: %w", name, err)
+	}
+	m.AddParsed(map[string]*Pattern{name: p})
+	return nil
+}
+
+// AddParsed adds parsed patterns by name, replacing any of the same names,
+// and recompiles once.
+func (m *Matcher) AddParsed(patterns map[string]*Pattern) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for name, p := range patterns {
+		m.patterns[name] = p
+	}
+	m.cur.Store(build(m.patterns))
+}
+
+// Remove removes the named pattern and reports whether it was there.
+func (m *Matcher) Remove(name string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.patterns[name]; !ok {
+		return false
+	}
+	delete(m.patterns, name)
+	m.cur.Store(build(m.patterns))
+	return true
+}
+
+// Names returns the names of the patterns, sorted.
+func (m *Matcher) Names() []string {
+	return slices.Clone(m.cur.Load().names)
+}
+
+// Match appends to dst the names of the patterns that match event, in name
+// order, and returns the extended slice. An event that is not valid JSON is
+// an error (an *EventError).
+func (m *Matcher) Match(event []byte, dst []string) ([]string, error) {
+	c := m.cur.Load()
+	s := c.pool.Get().(*scratch)
+	defer c.pool.Put(s)
+	s.reset()
+	if err := s.scan(event); err != nil {
+		return dst, err
+	}
+	if c.start != nil {
+		s.visit(c.start)
+	}
+	slices.Sort(s.matched)
+	for _, id := range s.matched {
+		dst = append(dst, c.names[id])
+	}
+	return dst, nil
+}
+
+// compiled is an immutable automaton built from a set of patterns.
+type compiled struct {
+	names  []string   // pattern names by id, sorted
+	pats   []*Pattern // by id
+	root   *tnode     // trie of the field paths patterns name
+	fields []*tnode   // field nodes by field id
+	start  *state     // nil when there are no patterns
+	nedges int
+	pool   sync.Pool // *scratch
+}
+
+// tnode is one step of a field path in the trie the scanner follows.
+type tnode struct {
+	children map[string]*tnode
+	field    int32 // field id if a pattern tests this path's values, else -1
+	parent   *tnode
+	depth    int32
+	name     string
+}
+
+// state is a state of the automaton: the patterns whose every condition
+// has been met on the way here, and the transitions on further fields.
+type state struct {
+	terminals []int32
+	trans     []*fieldTrans
+}
+
+// edge is one condition leading out of a state.
+type edge struct {
+	id   int32
+	next *state
+	cond *condition
+}
+
+// fieldTrans holds the conditions on one field leaving one state, indexed
+// by the kind of test.
+type fieldTrans struct {
+	field  int32
+	edges  []*edge
+	canon  map[string]int32 // condition canon → edge index (build time)
+	absent []int32          // edges also taken when the field has no value
+
+	exact      map[string][]int32
+	nums       map[float64][]int32
+	null       []int32
+	tru        []int32
+	fals       []int32
+	any        []int32
+	prefix     lenMap
+	suffix     lenMap
+	foldExact  map[string][]int32
+	foldPrefix lenMap
+	foldSuffix lenMap
+	hasFold    bool
+	linear     []linTest // wildcard, numeric, cidr, anything-but
+}
+
+// lenMap maps prefixes (or suffixes) to edges, with the distinct lengths
+// present so a value needs one lookup per length.
+type lenMap struct {
+	m    map[string][]int32
+	lens []int
+}
+
+func (l *lenMap) add(s string, e int32) {
+	if l.m == nil {
+		l.m = map[string][]int32{}
+	}
+	if _, ok := l.m[s]; !ok {
+		if i, found := slices.BinarySearch(l.lens, len(s)); !found {
+			l.lens = slices.Insert(l.lens, i, len(s))
+		}
+	}
+	l.m[s] = appendUnique(l.m[s], e)
+}
+
+type linTest struct {
+	t    *test
+	edge int32
+}
+
+func appendUnique(list []int32, e int32) []int32 {
+	if len(list) > 0 && list[len(list)-1] == e {
+		return list
+	}
+	return append(list, e)
+}
+
+// build compiles patterns into an automaton.
+func build(patterns map[string]*Pattern) *compiled {
+	c := &compiled{root: &tnode{field: -1}}
+	for name := range patterns {
+		c.names = append(c.names, name)
+	}
+	sort.Strings(c.names)
+	// Field ids follow the order of field keys, which is the order of
+	// conditions within an alternative.
+	keys := map[string][]string{}
+	for _, name := range c.names {
+		p := patterns[name]
+		c.pats = append(c.pats, p)
+		for _, alt := range p.alts {
+			for _, cond := range alt {
+				keys[cond.key] = cond.segs
+			}
+		}
+	}
+	sortedKeys := make([]string, 0, len(keys))
+	for k := range keys {
+		sortedKeys = append(sortedKeys, k)
+	}
+	sort.Strings(sortedKeys)
+	fieldID := map[string]int32{}
+	for _, k := range sortedKeys {
+		n := c.root
+		for _, seg := range keys[k] {
+			child := n.children[seg]
+			if child == nil {
+				if n.children == nil {
+					n.children = map[string]*tnode{}
+				}
+				child = &tnode{field: -1, parent: n, depth: n.depth + 1, name: seg}
+				n.children[seg] = child
+			}
+			n = child
+		}
+		n.field = int32(len(c.fields))
+		fieldID[k] = n.field
+		c.fields = append(c.fields, n)
+	}
+	if len(c.names) > 0 {
+		c.start = &state{}
+	}
+	for id, p := range c.pats {
+		for _, alt := range p.alts {
+			st := c.start
+			for _, cond := range alt {
+				st = c.addCondition(st, fieldID[cond.key], cond)
+			}
+			if !slices.Contains(st.terminals, int32(id)) {
+				st.terminals = append(st.terminals, int32(id))
+			}
+		}
+	}
+	nf, ne, np := len(c.fields), c.nedges, len(c.names)
+	c.pool.New = func() any {
+		return &scratch{
+			c:        c,
+			vals:     make([][]leaf, nf),
+			pgen:     make([]uint32, np),
+			edgeGen:  make([]uint32, ne),
+			edgeElem: make([]int32, ne),
+		}
+	}
+	return c
+}
+
+// addCondition follows (or creates) the edge for cond out of st and returns
+// the state it leads to.
+func (c *compiled) addCondition(st *state, field int32, cond *condition) *state {
+	var ft *fieldTrans
+	for _, t := range st.trans {
+		if t.field == field {
+			ft = t
+			break
+		}
+	}
+	if ft == nil {
+		ft = &fieldTrans{field: field, canon: map[string]int32{}}
+		st.trans = append(st.trans, ft)
+	}
+	if e, ok := ft.canon[cond.canon]; ok {
+		return ft.edges[e].next
+	}
+	e := int32(len(ft.edges))
+	ed := &edge{id: int32(c.nedges), next: &state{}, cond: cond}
+	c.nedges++
+	ft.edges = append(ft.edges, ed)
+	ft.canon[cond.canon] = e
+	if cond.absentOK {
+		ft.absent = append(ft.absent, e)
+	}
+	for i := range cond.tests {
+		t := &cond.tests[i]
+		switch t.op {
+		case opString:
+			if ft.exact == nil {
+				ft.exact = map[string][]int32{}
+			}
+			ft.exact[t.s] = appendUnique(ft.exact[t.s], e)
+		case opNumber:
+			if ft.nums == nil {
+				ft.nums = map[float64][]int32{}
+			}
+			ft.nums[t.num] = appendUnique(ft.nums[t.num], e)
+		case opNull:
+			ft.null = appendUnique(ft.null, e)
+		case opTrue:
+			ft.tru = appendUnique(ft.tru, e)
+		case opFalse:
+			ft.fals = appendUnique(ft.fals, e)
+		case opExists:
+			ft.any = appendUnique(ft.any, e)
+		case opPrefix:
+			ft.prefix.add(t.s, e)
+		case opSuffix:
+			ft.suffix.add(t.s, e)
+		case opPrefixFold:
+			ft.foldPrefix.add(t.s, e)
+			ft.hasFold = true
+		case opSuffixFold:
+			ft.foldSuffix.add(t.s, e)
+			ft.hasFold = true
+		case opEqualsFold:
+			if ft.foldExact == nil {
+				ft.foldExact = map[string][]int32{}
+			}
+			ft.foldExact[t.s] = appendUnique(ft.foldExact[t.s], e)
+			ft.hasFold = true
+		default:
+			ft.linear = append(ft.linear, linTest{t: t, edge: e})
+		}
+	}
+	return ed.next
+}
+
+// scratch is the per-match working memory, pooled per compiled automaton.
+type scratch struct {
+	c        *compiled
+	ev       []byte
+	vals     [][]leaf // by field
+	touched  []int32  // fields with values
+	arena    []byte   // unescaped strings
+	keyBuf   []byte
+	elems    []elemInfo
+	seq      int32
+	narr     int32
+	pgen     []uint32 // by pattern: == gen when matched
+	gen      uint32
+	matched  []int32
+	edgeGen  []uint32 // by edge: == egen when taken for the current value set
+	edgeElem []int32
+	egen     uint32
+	hits     []int32
+	fold     []byte
+	mstack   []int32 // array elements chosen on the current path
+}
+
+func (s *scratch) reset() {
+	for _, f := range s.touched {
+		s.vals[f] = s.vals[f][:0]
+	}
+	s.touched = s.touched[:0]
+	s.arena = s.arena[:0]
+	s.elems = append(s.elems[:0], elemInfo{}) // element 0 is "none"
+	s.seq, s.narr = 0, 0
+	s.gen++
+	if s.gen == 0 { // wrapped: forget old marks
+		clear(s.pgen)
+		s.gen = 1
+	}
+	s.matched = s.matched[:0]
+	s.mstack = s.mstack[:0]
+	s.hits = s.hits[:0]
+}
+
+// visit walks the automaton from st; it reports true once every pattern has
+// matched, so the walk can stop.
+func (s *scratch) visit(st *state) bool {
+	for _, id := range st.terminals {
+		if s.pgen[id] != s.gen {
+			s.pgen[id] = s.gen
+			s.matched = append(s.matched, id)
+		}
+	}
+	if len(s.matched) == len(s.pgen) {
+		return true
+	}
+	for _, ft := range st.trans {
+		vals := s.vals[ft.field]
+		if len(vals) == 0 {
+			for _, e := range ft.absent {
+				if s.visit(ft.edges[e].next) {
+					return true
+				}
+			}
+			continue
+		}
+		lo, hi := 0, len(vals)
+		if len(s.mstack) > 0 {
+			lo, hi = s.narrow(ft.field, vals)
+		}
+		s.egen++
+		if s.egen == 0 {
+			clear(s.edgeGen)
+			s.egen = 1
+		}
+		gen := s.egen
+		for k := lo; k < hi; k++ {
+			v := &s.vals[ft.field][k]
+			base := len(s.hits)
+			s.hits = s.collect(ft, v, s.hits)
+			end := len(s.hits)
+			for h := base; h < end; h++ {
+				ed := ft.edges[s.hits[h]]
+				if s.edgeGen[ed.id] == gen && s.edgeElem[ed.id] == v.elem {
+					continue
+				}
+				s.edgeGen[ed.id], s.edgeElem[ed.id] = gen, v.elem
+				pushed := v.elem != 0
+				if pushed {
+					s.mstack = append(s.mstack, v.elem)
+				}
+				stop := s.visit(ed.next)
+				if pushed {
+					s.mstack = s.mstack[:len(s.mstack)-1]
+				}
+				if stop {
+					s.hits = s.hits[:base]
+					return true
+				}
+			}
+			s.hits = s.hits[:base]
+		}
+	}
+	return false
+}
+
+// narrow returns the range of vals that may be used together with the
+// array elements already chosen: where a chosen element's array lies on
+// the field's path, only values inside that element qualify.
+func (s *scratch) narrow(field int32, vals []leaf) (int, int) {
+	fnode := s.c.fields[field]
+	lo, hi := 0, len(vals)
+	for _, m := range s.mstack {
+		for a := m; a != 0; a = s.elems[a].parent {
+			el := &s.elems[a]
+			if !onPath(el.node, fnode) {
+				continue
+			}
+			l, h := searchSeq(vals, el.start), searchSeq(vals, el.end)
+			lo, hi = max(lo, l), min(hi, h)
+			break
+		}
+	}
+	return lo, hi
+}
+
+// onPath reports whether an is fn or one of its ancestors.
+func onPath(an, fn *tnode) bool {
+	for fn.depth > an.depth {
+		fn = fn.parent
+	}
+	return fn == an
+}
+
+// searchSeq returns the index of the first value with seq >= q.
+func searchSeq(vals []leaf, q int32) int {
+	lo, hi := 0, len(vals)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if vals[m].seq < q {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
+
+// collect appends the indexes of the edges of ft whose condition v meets.
+// An edge may appear more than once.
+func (s *scratch) collect(ft *fieldTrans, v *leaf, hits []int32) []int32 {
+	hits = append(hits, ft.any...)
+	switch v.kind {
+	case kString:
+		str := s.str(v)
+		if ft.exact != nil {
+			hits = append(hits, ft.exact[bstr(str)]...)
+		}
+		hits = ft.prefix.prefixes(str, hits)
+		hits = ft.suffix.suffixes(str, hits)
+		if ft.hasFold {
+			s.fold = appendFold(s.fold[:0], str)
+			if ft.foldExact != nil {
+				hits = append(hits, ft.foldExact[bstr(s.fold)]...)
+			}
+			hits = ft.foldPrefix.prefixes(s.fold, hits)
+			hits = ft.foldSuffix.suffixes(s.fold, hits)
+		}
+	case kNumber:
+		if ft.nums != nil {
+			hits = append(hits, ft.nums[v.num]...)
+		}
+	case kNull:
+		hits = append(hits, ft.null...)
+	case kTrue:
+		hits = append(hits, ft.tru...)
+	case kFalse:
+		hits = append(hits, ft.fals...)
+	}
+	for i := range ft.linear {
+		lt := &ft.linear[i]
+		if s.linearMatch(lt.t, v) {
+			hits = append(hits, lt.edge)
+		}
+	}
+	return hits
+}
+
+func (l *lenMap) prefixes(str []byte, hits []int32) []int32 {
+	for _, n := range l.lens {
+		if n > len(str) {
+			break
+		}
+		hits = append(hits, l.m[bstr(str[:n])]...)
+	}
+	return hits
+}
+
+func (l *lenMap) suffixes(str []byte, hits []int32) []int32 {
+	for _, n := range l.lens {
+		if n > len(str) {
+			break
+		}
+		hits = append(hits, l.m[bstr(str[len(str)-n:])]...)
+	}
+	return hits
+}
+
+// bstr views b as a string without copying, for map lookups.
+func bstr(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// linearMatch evaluates the tests that are not indexed.
+func (s *scratch) linearMatch(t *test, v *leaf) bool {
+	switch t.op {
+	case opWildcard:
+		return v.kind == kString && t.glob.match(s.str(v))
+	case opNumeric:
+		return v.kind == kNumber && t.inRange(v.num)
+	case opCIDR:
+		if v.kind != kString {
+			return false
+		}
+		addr, ok := parseIP(s.str(v))
+		return ok && t.cidr.Contains(addr)
+	case opAnythingBut:
+		switch t.not {
+		case notStrings:
+			if v.kind != kString {
+				return true
+			}
+			str := bstr(s.str(v))
+			return !slices.Contains(t.strs, str)
+		case notNumbers:
+			return v.kind != kNumber || !slices.Contains(t.nums, v.num)
+		case notPrefix, notSuffix, notWildcard, notFold:
+			if v.kind != kString {
+				return true
+			}
+			str := s.str(v)
+			if t.not == notFold {
+				s.fold = appendFold(s.fold[:0], str)
+				str = s.fold
+			}
+			for i, x := range t.strs {
+				switch t.not {
+				case notPrefix:
+					if bytes.HasPrefix(str, []byte(x)) {
+						return false
+					}
+				case notSuffix:
+					if bytes.HasSuffix(str, []byte(x)) {
+						return false
+					}
+				case notFold:
+					if bstr(str) == x {
+						return false
+					}
+				}
+				_ = i
+			}
+			for _, g := range t.globs {
+				if g.match(str) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// inRange reports whether n satisfies a numeric test. Values outside the
+// supported range never match, as in aws/event-ruler.
+func (t *test) inRange(n float64) bool {
+	if n < -MaxNumeric || n > MaxNumeric {
+		return false
+	}
+	if n < t.lo || (t.loOpen && n == t.lo) {
+		return false
+	}
+	if n > t.hi || (t.hiOpen && n == t.hi) {
+		return false
+	}
+	return true
+}
+
+// parseIP parses an event string as an IP address for cidr tests. Zoned
+// IPv6 addresses are not addresses for this purpose.
+func parseIP(b []byte) (netip.Addr, bool) {
+	if len(b) == 0 || len(b) > 45 {
+		return netip.Addr{}, false
+	}
+	a, err := netip.ParseAddr(bstr(b))
+	if err != nil || a.Zone() != "" {
+		return netip.Addr{}, false
+	}
+	return a, true
+}
