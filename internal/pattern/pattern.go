@@ -59,21 +59,21 @@ func (c *condition) path() string { return strings.Join(c.segs, ".") }
 type op uint8
 
 const (
-	opString       op = iota // exact string
-	opNumber                 // exact number, by value
-	opNull                   // null
-	opTrue                   // true
-	opFalse                  // false
-	opPrefix                 // string prefix
-	opPrefixFold             // string prefix, ignoring case
-	opSuffix                 // string suffix
-	opSuffixFold             // string suffix, ignoring case
-	opEqualsFold             // string equal, ignoring case
-	opWildcard               // string glob with *
-	opNumeric                // number in a range
-	opCIDR                   // string IP address in a block
-	opExists                 // any value
-	opAnythingBut            // no value of the exclusion list (see notKind)
+	opString      op = iota // exact string
+	opNumber                // exact number, by value
+	opNull                  // null
+	opTrue                  // true
+	opFalse                 // false
+	opPrefix                // string prefix
+	opPrefixFold            // string prefix, ignoring case
+	opSuffix                // string suffix
+	opSuffixFold            // string suffix, ignoring case
+	opEqualsFold            // string equal, ignoring case
+	opWildcard              // string glob with *
+	opNumeric               // number in a range
+	opCIDR                  // string IP address in a block
+	opExists                // any value
+	opAnythingBut           // no value of the exclusion list (see notKind)
 )
 
 // notKind is the kind of an anything-but exclusion list.
@@ -91,11 +91,11 @@ const (
 // test is one value test of a condition.
 type test struct {
 	op     op
-	s      string   // string operand; folded for the fold operators
-	num    float64  // opNumber
-	lo, hi float64  // opNumeric bounds
-	loOpen bool     // opNumeric: lo excluded
-	hiOpen bool     // opNumeric: hi excluded
+	s      string  // string operand; folded for the fold operators
+	num    float64 // opNumber
+	lo, hi float64 // opNumeric bounds
+	loOpen bool    // opNumeric: lo excluded
+	hiOpen bool    // opNumeric: hi excluded
 	cidr   netip.Prefix
 	glob   *glob    // opWildcard
 	not    notKind  // opAnythingBut
