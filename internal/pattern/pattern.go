@@ -472,6 +472,11 @@ func compileAnythingBut(v *jnode, path string) (t test, absent bool, err error) 
 			return t, false, fmt.Errorf("%s: anything-but: an operator object must have exactly one key, not %d", path, len(v.keys))
 		}
 		name, o := v.keys[0], v.vals[0]
+		switch name {
+		case "prefix", "suffix", "equals-ignore-case", "wildcard":
+		default:
+			return t, false, fmt.Errorf("%s: anything-but: unsupported operator %q (want prefix, suffix, equals-ignore-case or wildcard)", path, name)
+		}
 		var strs []string
 		switch o.kind {
 		case jString:
@@ -514,8 +519,6 @@ func compileAnythingBut(v *jnode, path string) (t test, absent bool, err error) 
 				}
 				t.globs = append(t.globs, g)
 			}
-		default:
-			return t, false, fmt.Errorf("%s: anything-but: unsupported operator %q (want prefix, suffix, equals-ignore-case or wildcard)", path, name)
 		}
 		return t, false, nil
 	}
