@@ -116,6 +116,9 @@ type Param struct {
 	// Value means "no default": the parameter is simply absent.
 	Default Value
 	Doc     string
+	// Target is non-zero when this param names what the action acts on;
+	// guardrails check those targets before the action runs.
+	Target TargetKind
 }
 
 // Field is one typed output of an action.

@@ -47,7 +47,7 @@ func disableKey() action.Meta {
 		Summary: "Disable an IAM access key",
 		Risk:    action.Reversible,
 		Params: []action.Param{
-			{Name: "access_key_id", Type: action.AccessKeyID, Required: true, Doc: "the key"},
+			{Name: "access_key_id", Type: action.AccessKeyID, Required: true, Doc: "the key", Target: action.TargetAccessKey},
 			{Name: "user_name", Type: action.IAMName, Doc: "the key's user"},
 		},
 		Outputs:     []action.Field{{Name: "previous_status", Type: action.String, Doc: "Active or Inactive"}},

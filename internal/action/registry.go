@@ -109,6 +109,9 @@ func Validate(a Action) error {
 		if strings.TrimSpace(p.Doc) == "" {
 			bad("%s: no doc", where)
 		}
+		if msg := checkTarget(p); msg != "" {
+			bad("%s: %s", where, msg)
+		}
 		if !p.Default.IsZero() {
 			if p.Required {
 				bad("%s: required parameters take no default", where)
@@ -141,6 +144,9 @@ func Validate(a Action) error {
 		bad("calls AWS but lists no IAM actions")
 	case !aws && len(m.IAM)+len(m.RevertIAM) > 0:
 		bad("lists IAM actions but its ID does not start with aws.")
+	}
+	if aws && m.Risk != ReadOnly && len(m.Targets()) == 0 {
+		bad("changes AWS but declares no target param (set Param.Target on what it acts on)")
 	}
 	if aws && reverts && len(m.RevertIAM) == 0 {
 		bad("implements Reverter but lists no RevertIAM actions")
