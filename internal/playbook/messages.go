@@ -55,7 +55,7 @@ const (
 	msgExprType       message = "must be %s expression, not %s"
 	msgParamType      message = "expression has type %s, but %s takes type %s"
 	msgInterpolate    message = "text with ${{ }} inside is a string, but %s takes type %s; make ${{ }} the whole value"
-	msgInterpType     message = "cannot put %s into text; convert it with string()"
+	msgInterpType     message = "cannot put %s into text; pick one field, or join a list with .join(\", \")"
 	msgTemplate       message = "unclosed ${{: close it with }}"
 	msgUnknownStep    message = "unknown step %q"
 	msgStepNotRunYet  message = "step %q has not run yet here: only earlier steps, outside this parallel block, can be referenced"

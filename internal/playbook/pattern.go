@@ -1,25 +1,11 @@
 package playbook
 
-import (
-	"bytes"
-	"encoding/json"
-	"errors"
-)
+import "github.com/firebreak-sec/firebreak/internal/pattern"
 
-// checkPattern is the hook where trigger patterns are validated at compile
-// time. internal/pattern (the EventBridge pattern engine) is being written
-// alongside this package; until it is committed, a pattern only has to be
-// a JSON object, and the engine reports the rest when it compiles the
-// patterns. Once it lands, this calls its parser so that a bad pattern is
-// a compile error at the playbook's file:line:col.
+// checkPattern validates a trigger pattern at compile time with the
+// pattern engine's own parser, so that a bad pattern is a compile error at
+// the playbook's file:line:col rather than a failure when serve starts.
 func checkPattern(raw []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	var obj map[string]json.RawMessage
-	if err := dec.Decode(&obj); err != nil || obj == nil {
-		return errors.New("a pattern is a JSON object")
-	}
-	if len(obj) == 0 {
-		return errors.New("an empty pattern would match every event; name at least one field")
-	}
-	return nil
+	_, err := pattern.Parse(raw)
+	return err
 }

@@ -258,8 +258,7 @@ func (c *compiler) toJSON(buf *bytes.Buffer, n *yaml.Node, path string, depth in
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			key, _ := json.Marshal(k.Value)
-			buf.Write(key)
+			buf.WriteString(jsonString(k.Value))
 			buf.WriteByte(':')
 			if !c.toJSON(buf, n.Content[i+1], p, depth+1) {
 				return false
@@ -317,9 +316,17 @@ func scalarJSON(n *yaml.Node) (string, error) {
 		}
 		return strconv.FormatFloat(f, 'g', -1, 64), nil
 	case "!!str", "!!timestamp":
-		b, _ := json.Marshal(n.Value)
-		return string(b), nil
+		return jsonString(n.Value), nil
 	default:
 		return "", fmt.Errorf("values tagged %s are not supported", tag)
 	}
+}
+
+// jsonString quotes s as JSON, leaving <, > and & as they are.
+func jsonString(s string) string {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a string always encodes
+	return strings.TrimSuffix(buf.String(), "\n")
 }
