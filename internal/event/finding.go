@@ -70,9 +70,14 @@ func (env *envelope) apply(f finding) Event {
 	if f.detail == nil {
 		f.detail = env.detail
 	}
+	// Subjects named by the envelope's resources[] come first: their ARNs
+	// carry the resource's own account and region, which win over the
+	// event's when duplicates merge.
+	var fromResources subjectsFrom
 	for _, r := range env.resources {
-		f.subjects.resource(r)
+		fromResources.resource(r)
 	}
+	f.subjects.s = appendSubjects(fromResources.s, f.subjects.s)
 	override := func(dst *string, v string) {
 		if v != "" {
 			*dst = v
@@ -271,4 +276,15 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(ks)
 	return ks
+}
+
+// appendSubjects returns a's subjects followed by b's.
+func appendSubjects(a, b Subjects) Subjects {
+	a.AccessKeys = append(a.AccessKeys, b.AccessKeys...)
+	a.Users = append(a.Users, b.Users...)
+	a.Roles = append(a.Roles, b.Roles...)
+	a.Instances = append(a.Instances, b.Instances...)
+	a.Buckets = append(a.Buckets, b.Buckets...)
+	a.RemoteIPs = append(a.RemoteIPs, b.RemoteIPs...)
+	return a
 }

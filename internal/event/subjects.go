@@ -182,33 +182,37 @@ func (b *subjectsFrom) resource(s string) {
 // empty fields from the later ones) and makes every list non-nil.
 func (e *Event) normalize() {
 	s := &e.Subjects
+	// Keys and instances merge by id before the event's account and
+	// region fill the gaps, so that a duplicate that names its own
+	// account (from an ARN) is not overridden by the event's.
+	s.AccessKeys = dedup(s.AccessKeys, func(k AccessKey) string { return k.ID }, func(a *AccessKey, b AccessKey) {
+		fill(&a.UserName, b.UserName)
+		fill(&a.Account, b.Account)
+	})
+	s.Instances = dedup(s.Instances, func(in Instance) string { return in.ID }, func(a *Instance, b Instance) {
+		fill(&a.Account, b.Account)
+		fill(&a.Region, b.Region)
+	})
 	for i := range s.AccessKeys {
 		fill(&s.AccessKeys[i].Account, e.Account)
 	}
+	for i := range s.Instances {
+		fill(&s.Instances[i].Account, e.Account)
+		fill(&s.Instances[i].Region, e.Region)
+	}
+	// Users and roles are named per account, so they merge after filling.
 	for i := range s.Users {
 		fill(&s.Users[i].Account, e.Account)
 	}
 	for i := range s.Roles {
 		fill(&s.Roles[i].Account, e.Account)
 	}
-	for i := range s.Instances {
-		fill(&s.Instances[i].Account, e.Account)
-		fill(&s.Instances[i].Region, e.Region)
-	}
-	s.AccessKeys = dedup(s.AccessKeys, func(k AccessKey) string { return k.ID }, func(a *AccessKey, b AccessKey) {
-		fill(&a.UserName, b.UserName)
-		fill(&a.Account, b.Account)
-	})
 	s.Users = dedup(s.Users, func(u User) string { return u.Account + "\x00" + u.Name }, func(a *User, b User) {
 		fill(&a.ARN, b.ARN)
 		fill(&a.Type, b.Type)
 	})
 	s.Roles = dedup(s.Roles, func(r Role) string { return r.Account + "\x00" + r.Name + "\x00" + r.SessionName }, func(a *Role, b Role) {
 		fill(&a.ARN, b.ARN)
-	})
-	s.Instances = dedup(s.Instances, func(in Instance) string { return in.ID }, func(a *Instance, b Instance) {
-		fill(&a.Account, b.Account)
-		fill(&a.Region, b.Region)
 	})
 	s.Buckets = dedup(s.Buckets, func(bk Bucket) string { return bk.Name }, func(a *Bucket, b Bucket) {
 		a.ObjectKeys = append(a.ObjectKeys, b.ObjectKeys...)
