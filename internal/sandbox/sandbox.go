@@ -26,6 +26,9 @@ type Options struct {
 	TrailCapacity int
 	// Logger receives one debug line per request; nil discards.
 	Logger *slog.Logger
+	// NoLookupThrottle turns off CloudTrail LookupEvents' rate limit of 2
+	// requests per second per account and region.
+	NoLookupThrottle bool
 }
 
 // Account is one simulated AWS account.
@@ -62,6 +65,9 @@ type Sandbox struct {
 	ids   *IDs
 	clock func() time.Time
 
+	faults  *faults
+	control http.Handler
+
 	mu       sync.RWMutex
 	st       *state // rebuilt by Reset
 	endpoint string
@@ -86,27 +92,28 @@ func New(opts Options) (*Sandbox, error) {
 	if sb.clock == nil {
 		sb.clock = time.Now
 	}
-	st, err := sb.build()
-	if err != nil {
+	sb.faults = newFaults(opts.Seed)
+	sb.control = sb.newControlMux()
+	if err := sb.SetFaults(opts.Seed, opts.World.Faults...); err != nil {
 		return nil, err
 	}
-	sb.st = st
+	if _, err := sb.build(); err != nil {
+		return nil, err
+	}
 	return sb, nil
 }
 
 // Reset throws away all state and seeds the world again. Access keys the
 // world file does not fix are issued afresh.
 func (sb *Sandbox) Reset() error {
-	st, err := sb.build()
-	if err != nil {
+	sb.mu.RLock()
+	old := sb.st
+	sb.mu.RUnlock()
+	if _, err := sb.build(); err != nil {
 		return err
 	}
-	sb.mu.Lock()
-	old := sb.st
-	sb.st = st
-	sb.mu.Unlock()
 	old.close()
-	return nil
+	return sb.SetFaults(sb.opts.Seed, sb.opts.World.Faults...)
 }
 
 // state returns the current state.
@@ -195,10 +202,12 @@ type InstanceProfile struct {
 }
 
 // Role returns the role with the given name or ARN in account.
-func (sb *Sandbox) Role(account, nameOrARN string) (Role, bool) { return sb.role(account, nameOrARN) }
+func (sb *Sandbox) Role(account, nameOrARN string) (Role, bool) {
+	return sb.state().iam.roleInfo(account, nameOrARN)
+}
 
 // InstanceProfile returns the instance profile with the given name or ARN in
 // account.
 func (sb *Sandbox) InstanceProfile(account, nameOrARN string) (InstanceProfile, bool) {
-	return sb.instanceProfile(account, nameOrARN)
+	return sb.state().iam.profileInfo(account, nameOrARN)
 }
