@@ -53,14 +53,19 @@ func RedactJSON(doc []byte) ([]byte, error) {
 	if len(bytes.TrimSpace(doc)) == 0 {
 		return doc, nil
 	}
+	if !json.Valid(doc) {
+		var v any
+		err := json.Unmarshal(doc, &v)
+		if err == nil {
+			err = fmt.Errorf("more than one value")
+		}
+		return nil, fmt.Errorf("not JSON: %w", err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
 		return nil, fmt.Errorf("not JSON: %w", err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("not JSON: more than one value")
 	}
 	v, changed := redactValue(v)
 	if !changed {
