@@ -147,7 +147,7 @@ func TestOpenSQLiteNotADatabase(t *testing.T) {
 func TestOpenPostgresErrorHidesPassword(t *testing.T) {
 	const password = "hunter2-very-secret"
 	for _, dsn := range []string{
-		"postgres://fb:" + password + "@127.0.0.1:1/x?connect_timeout=1&sslmode=bogus", // does not parse
+		"postgres://fb:" + password + "@127.0.0.1:1/x?connect_timeout=1&sslmode=bogus",   // does not parse
 		"postgres://fb:" + password + "@127.0.0.1:1/x?connect_timeout=1&sslmode=disable", // cannot connect
 	} {
 		_, err := ledger.Open(context.Background(), ledger.Config{DSN: dsn})
