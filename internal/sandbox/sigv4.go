@@ -84,7 +84,7 @@ func parseSig(r *http.Request) (sigInfo, error) {
 			return si, fmt.Errorf("X-Amz-Expires must be between 1 and 604800 seconds")
 		}
 		si.expires = time.Duration(secs) * time.Second
-		si.payloadHash = "UNSIGNED-PAYLOAD"
+		si.payloadHash = q.Get("X-Amz-Content-Sha256") // S3: UNSIGNED-PAYLOAD unless given, set below
 	} else {
 		return si, errNoAuth
 	}
@@ -93,6 +93,9 @@ func parseSig(r *http.Request) (sigInfo, error) {
 		return si, fmt.Errorf("malformed credential scope %q", redactScope(cred))
 	}
 	si.accessKeyID, si.date, si.region, si.service = parts[0], parts[1], parts[2], parts[3]
+	if si.presigned && si.payloadHash == "" && si.service == "s3" {
+		si.payloadHash = "UNSIGNED-PAYLOAD"
+	}
 	if signed == "" || si.signature == "" {
 		return si, fmt.Errorf("missing SignedHeaders or Signature")
 	}
