@@ -52,6 +52,11 @@ func (g gen) quote(s string) string {
 	return b.String()
 }
 
+// ws returns JSON whitespace, usually none.
+func (g gen) ws() string {
+	return []string{"", "", "", " ", "\n  ", "\t", "          ", "\r\n"}[g.r.IntN(8)]
+}
+
 func (g gen) scalar() string {
 	switch g.r.IntN(10) {
 	case 0:
@@ -97,7 +102,7 @@ func (g gen) object(depth int) string {
 			continue
 		}
 		seen[key] = true
-		parts = append(parts, g.quote(key)+":"+g.value(depth))
+		parts = append(parts, g.ws()+g.quote(key)+g.ws()+":"+g.ws()+g.value(depth)+g.ws())
 	}
 	return "{" + strings.Join(parts, ",") + "}"
 }

@@ -182,25 +182,38 @@ func build(patterns map[string]*Pattern) *compiled {
 		c.names = append(c.names, name)
 	}
 	sort.Strings(c.names)
-	// Field ids follow the order of field keys, which is the order of
-	// conditions within an alternative.
+	// Field ids give the order in which the automaton tests fields. Fields
+	// with few distinct conditions come first (source, detail-type): they
+	// are shared by many patterns, so the automaton shares their states and
+	// an event of another source skips every pattern below them at once.
 	keys := map[string][]string{}
+	distinct := map[string]map[string]bool{}
 	for _, name := range c.names {
 		p := patterns[name]
 		c.pats = append(c.pats, p)
 		for _, alt := range p.alts {
 			for _, cond := range alt {
 				keys[cond.key] = cond.segs
+				if distinct[cond.key] == nil {
+					distinct[cond.key] = map[string]bool{}
+				}
+				distinct[cond.key][cond.canon] = true
 			}
 		}
 	}
-	sortedKeys := make([]string, 0, len(keys))
+	order := make([]string, 0, len(keys))
 	for k := range keys {
-		sortedKeys = append(sortedKeys, k)
+		order = append(order, k)
 	}
-	sort.Strings(sortedKeys)
+	sort.Slice(order, func(i, j int) bool {
+		di, dj := len(distinct[order[i]]), len(distinct[order[j]])
+		if di != dj {
+			return di < dj
+		}
+		return order[i] < order[j]
+	})
 	fieldID := map[string]int32{}
-	for _, k := range sortedKeys {
+	for _, k := range order {
 		n := c.root
 		for _, seg := range keys[k] {
 			child := n.children[seg]
@@ -222,8 +235,16 @@ func build(patterns map[string]*Pattern) *compiled {
 	}
 	for id, p := range c.pats {
 		for _, alt := range p.alts {
+			conds := slices.Clone(alt)
+			sort.SliceStable(conds, func(i, j int) bool {
+				fi, fj := fieldID[conds[i].key], fieldID[conds[j].key]
+				if fi != fj {
+					return fi < fj
+				}
+				return conds[i].canon < conds[j].canon
+			})
 			st := c.start
-			for _, cond := range alt {
+			for _, cond := range conds {
 				st = c.addCondition(st, fieldID[cond.key], cond)
 			}
 			if !slices.Contains(st.terminals, int32(id)) {

@@ -1,6 +1,7 @@
 package pattern
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
@@ -78,7 +79,13 @@ func (s *scratch) scan(b []byte) error {
 func skipWS(b []byte, i int) int {
 	for i < len(b) {
 		switch b[i] {
-		case ' ', '\t', '\n', '\r':
+		case ' ':
+			// Indentation comes in runs of spaces: take eight at a time.
+			i++
+			for i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:]) == ' '*loBits {
+				i += 8
+			}
+		case '\t', '\n', '\r':
 			i++
 		default:
 			return i
@@ -273,6 +280,18 @@ func scanString(b []byte, i int) (int, uint8, error) {
 	j := i + 1
 	escaped, nonASCII := false, false
 	for {
+		// Eight bytes at a time while none needs a look: no quote, no
+		// backslash, no control character.
+		for j+8 <= len(b) {
+			w := binary.LittleEndian.Uint64(b[j:])
+			if special(w) {
+				break
+			}
+			if w&hiBits != 0 {
+				nonASCII = true
+			}
+			j += 8
+		}
 		for j < len(b) && strClass[b[j]] == 0 {
 			j++
 		}
@@ -310,6 +329,18 @@ func scanString(b []byte, i int) (int, uint8, error) {
 			j++
 		}
 	}
+}
+
+const (
+	loBits = 0x0101010101010101
+	hiBits = 0x8080808080808080
+)
+
+// special reports whether any byte of w is '"', '\\' or below 0x20.
+func special(w uint64) bool {
+	zero := func(v uint64) uint64 { return (v - loBits) &^ v & hiBits }
+	below20 := (w - 0x20*loBits) &^ w & hiBits
+	return below20|zero(w^('"'*loBits))|zero(w^('\\'*loBits)) != 0
 }
 
 func isHex4(b []byte) bool {
