@@ -2,6 +2,7 @@ package playbook
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -304,5 +305,47 @@ steps:
 	}
 	if diff := cmp.Diff(got, want); diff != "" {
 		t.Errorf("(-got +want):\n%s", diff)
+	}
+}
+
+// TestConcurrentSteps records outputs and resolves parameters from
+// several goroutines at once, as a parallel block does; run with -race.
+func TestConcurrentSteps(t *testing.T) {
+	reg := testRegistry(t)
+	p, err := LoadFile(reg, "testdata/plans/full.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := NewInput(decodeSample(t, "guardduty/unauthorizedaccess-ec2-sshbruteforce-gd2acl.json"), Incident{ID: "i", Count: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.SetOutput("block", action.Values{"rule_count": action.IntValue(1), "rules": action.ListValue([]string{"r"})})
+	ctx := context.Background()
+	var tell *Step
+	for _, s := range p.Steps() {
+		if s.ID() == "tell" {
+			tell = s
+		}
+	}
+	errs := make(chan error, 8)
+	for i := range 8 {
+		go func() {
+			if i%2 == 0 {
+				in.SetOutput("pause", action.Values{"waited": action.DurationValue(0)})
+				errs <- nil
+				return
+			}
+			v, err := tell.Resolve(ctx, in, Item{})
+			if err == nil && v.Str("message") != "blocked 1 address(es) for i-99999999" {
+				err = fmt.Errorf("message %q", v.Str("message"))
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }
