@@ -52,8 +52,8 @@ var (
 		}
 		return out
 	}()
-	regions  = []string{"us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2", "ap-northeast-1", "sa-east-1"}
-	gdTypes  = []string{"UnauthorizedAccess:EC2/SSHBruteForce", "UnauthorizedAccess:EC2/RDPBruteForce", "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS", "UnauthorizedAccess:IAMUser/MaliciousIPCaller.Custom", "CryptoCurrency:EC2/BitcoinTool.B!DNS", "Backdoor:EC2/C&CActivity.B!DNS", "Recon:IAMUser/MaliciousIPCaller", "PenTest:IAMUser/KaliLinux", "Policy:IAMUser/RootCredentialUsage", "Trojan:EC2/DNSDataExfiltration", "PrivilegeEscalation:IAMUser/AdministrativePermissions", "Discovery:S3/MaliciousIPCaller", "Impact:EC2/PortSweep", "Exfiltration:S3/AnomalousBehavior"}
+	regions     = []string{"us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2", "ap-northeast-1", "sa-east-1"}
+	gdTypes     = []string{"UnauthorizedAccess:EC2/SSHBruteForce", "UnauthorizedAccess:EC2/RDPBruteForce", "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS", "UnauthorizedAccess:IAMUser/MaliciousIPCaller.Custom", "CryptoCurrency:EC2/BitcoinTool.B!DNS", "Backdoor:EC2/C&CActivity.B!DNS", "Recon:IAMUser/MaliciousIPCaller", "PenTest:IAMUser/KaliLinux", "Policy:IAMUser/RootCredentialUsage", "Trojan:EC2/DNSDataExfiltration", "PrivilegeEscalation:IAMUser/AdministrativePermissions", "Discovery:S3/MaliciousIPCaller", "Impact:EC2/PortSweep", "Exfiltration:S3/AnomalousBehavior"}
 	healthCodes = []string{"AWS_RISK_CREDENTIALS_EXPOSED", "AWS_RISK_CREDENTIALS_EXPOSURE_SUSPECTED", "AWS_RISK_CREDENTIALS_COMPROMISED", "AWS_RISK_IAM_QUARANTINE", "AWS_EC2_INSTANCE_STORE_DRIVE_PERFORMANCE_DEGRADED", "AWS_EC2_PERSISTENT_INSTANCE_RETIREMENT_SCHEDULED", "AWS_EC2_OPERATIONAL_ISSUE"}
 	macieTypes  = []string{"SensitiveData:S3Object/Credentials", "SensitiveData:S3Object/Personal", "SensitiveData:S3Object/Financial", "SensitiveData:S3Object/CustomIdentifier", "Policy:IAMUser/S3BucketPublic", "Policy:IAMUser/S3BlockPublicAccessDisabled"}
 	shLabels    = []string{"INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"}
