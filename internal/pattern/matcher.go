@@ -101,10 +101,39 @@ type compiled struct {
 // tnode is one step of a field path in the trie the scanner follows.
 type tnode struct {
 	children map[string]*tnode
+	kids     []*tnode // the children when there are few: a scan beats hashing
 	field    int32 // field id if a pattern tests this path's values, else -1
 	parent   *tnode
 	depth    int32
 	name     string
+}
+
+// maxKids is the most children looked up by a linear scan.
+const maxKids = 8
+
+// index prepares the child lookup of n and its descendants.
+func (n *tnode) index() {
+	if len(n.children) <= maxKids {
+		for _, k := range n.children {
+			n.kids = append(n.kids, k)
+		}
+	}
+	for _, k := range n.children {
+		k.index()
+	}
+}
+
+// child returns the child for key, or nil.
+func (n *tnode) child(key string) *tnode {
+	if n.kids != nil {
+		for _, k := range n.kids {
+			if k.name == key {
+				return k
+			}
+		}
+		return nil
+	}
+	return n.children[key]
 }
 
 // state is a state of the automaton: the patterns whose every condition
@@ -230,6 +259,7 @@ func build(patterns map[string]*Pattern) *compiled {
 		fieldID[k] = n.field
 		c.fields = append(c.fields, n)
 	}
+	c.root.index()
 	if len(c.names) > 0 {
 		c.start = &state{}
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"unicode"
 	"unicode/utf16"
@@ -78,17 +79,19 @@ func (s *scratch) scan(b []byte) error {
 
 func skipWS(b []byte, i int) int {
 	for i < len(b) {
-		switch b[i] {
-		case ' ':
-			// Indentation comes in runs of spaces: take eight at a time.
-			i++
-			for i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:]) == ' '*loBits {
-				i += 8
-			}
-		case '\t', '\n', '\r':
-			i++
-		default:
+		c := b[i]
+		if c > ' ' || (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
 			return i
+		}
+		i++
+		// Indentation comes in runs of spaces: skip them eight at a time.
+		for i+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[i:]) ^ ' '*loBits
+			if x != 0 {
+				i += bits.TrailingZeros64(x) >> 3
+				break
+			}
+			i += 8
 		}
 	}
 	return i
@@ -159,11 +162,11 @@ func (s *scratch) object(b []byte, i int, tn *tnode, elem int32, depth int) (int
 			return end, err
 		}
 		var child *tnode
-		if flags&strPlain != 0 {
-			child = tn.children[unsafe.String(unsafe.SliceData(b[i+1:end-1]), end-1-(i+1))]
+		if raw := b[i+1 : end-1]; plain(raw, flags) {
+			child = tn.child(bstr(raw))
 		} else {
 			s.keyBuf = unescape(s.keyBuf[:0], b[i+1:end-1])
-			child = tn.children[string(s.keyBuf)]
+			child = tn.child(bstr(s.keyBuf))
 		}
 		i = skipWS(b, end)
 		if i >= len(b) || b[i] != ':' {
@@ -240,7 +243,7 @@ func (s *scratch) record(field int32, l leaf) {
 
 func (s *scratch) recordString(field int32, b []byte, start, end int, flags uint8, elem int32) {
 	l := leaf{kind: kString, elem: elem, off: int32(start), end: int32(end)}
-	if flags&strPlain == 0 {
+	if !plain(b[start:end], flags) {
 		off := len(s.arena)
 		s.arena = unescape(s.arena, b[start:end])
 		l.inArena, l.off, l.end = true, int32(off), int32(len(s.arena))
@@ -258,8 +261,15 @@ func (s *scratch) str(l *leaf) []byte {
 
 // Flags of a scanned string.
 const (
-	strPlain uint8 = 1 << iota // no escapes and valid UTF-8: the raw bytes are the value
+	strEscaped  uint8 = 1 << iota // holds an escape
+	strNonASCII                   // holds bytes >= 0x80
 )
+
+// plain reports whether a scanned string's raw bytes are its value: no
+// escapes, and valid UTF-8 (encoding/json replaces invalid bytes).
+func plain(raw []byte, flags uint8) bool {
+	return flags&strEscaped == 0 && (flags&strNonASCII == 0 || utf8.Valid(raw))
+}
 
 // strClass marks the bytes scanString must look at: 1 for '"', '\\' and
 // control characters, 2 for non-ASCII.
@@ -301,9 +311,12 @@ func scanString(b []byte, i int) (int, uint8, error) {
 		c := b[j]
 		switch {
 		case c == '"':
-			flags := uint8(0)
-			if !escaped && (!nonASCII || utf8.Valid(b[i+1:j])) {
-				flags = strPlain
+			var flags uint8
+			if escaped {
+				flags |= strEscaped
+			}
+			if nonASCII {
+				flags |= strNonASCII
 			}
 			return j + 1, flags, nil
 		case c == '\\':
