@@ -102,7 +102,7 @@ type compiled struct {
 type tnode struct {
 	children map[string]*tnode
 	kids     []*tnode // the children when there are few: a scan beats hashing
-	field    int32 // field id if a pattern tests this path's values, else -1
+	field    int32    // field id if a pattern tests this path's values, else -1
 	parent   *tnode
 	depth    int32
 	name     string
