@@ -89,13 +89,14 @@ func (m *Matcher) Match(event []byte, dst []string) ([]string, error) {
 
 // compiled is an immutable automaton built from a set of patterns.
 type compiled struct {
-	names  []string   // pattern names by id, sorted
-	pats   []*Pattern // by id
-	root   *tnode     // trie of the field paths patterns name
-	fields []*tnode   // field nodes by field id
-	start  *state     // nil when there are no patterns
-	nedges int
-	pool   sync.Pool // *scratch
+	names   []string   // pattern names by id, sorted
+	pats    []*Pattern // by id
+	root    *tnode     // trie of the field paths patterns name
+	fields  []*tnode   // field nodes by field id
+	fieldID map[string]int32
+	start   *state // nil when there are no patterns
+	nedges  int
+	pool    sync.Pool // *scratch
 }
 
 // tnode is one step of a field path in the trie the scanner follows.
@@ -242,6 +243,7 @@ func build(patterns map[string]*Pattern) *compiled {
 		return order[i] < order[j]
 	})
 	fieldID := map[string]int32{}
+	c.fieldID = fieldID
 	for _, k := range order {
 		n := c.root
 		for _, seg := range keys[k] {

@@ -1,6 +1,7 @@
 package pattern
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -274,8 +275,11 @@ func compileField(arr *jnode, segs []string, path string) (*condition, error) {
 	}
 	sort.Strings(canon)
 	c.canon = strings.Join(canon, "\x01")
-	src, _ := json.Marshal(toAny(arr))
-	c.src = string(src)
+	var src bytes.Buffer
+	enc := json.NewEncoder(&src)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(toAny(arr)) // plain values always encode
+	c.src = strings.TrimSuffix(src.String(), "\n")
 	return c, nil
 }
 
