@@ -151,6 +151,9 @@ func (sb *Sandbox) record(ctx context.Context, st *state, req *Request, callErr 
 	if req.Service.Global {
 		region = "us-east-1"
 	}
+	if req.Trail.RequestParameters == nil {
+		req.Trail.RequestParameters = defaultParams(req)
+	}
 	rec := &TrailRecord{
 		EventVersion: "1.08", UserIdentity: userIdentity(req.Caller), EventTime: req.Time.UTC().Format(time.RFC3339),
 		EventSource: req.Trail.EventSource, EventName: req.Trail.EventName, AWSRegion: region, SourceIPAddress: req.SourceIP,
@@ -391,4 +394,40 @@ func toLookupEvent(r *TrailRecord) lookupEvent {
 		e.Resources = append(e.Resources, lookupResource{res.Type, res.Name})
 	}
 	return e
+}
+
+// secretParams are request parameters never recorded.
+var secretParams = map[string]bool{"password": true, "newPassword": true, "oldPassword": true, "secretAccessKey": true, "sessionToken": true}
+
+// defaultParams derives requestParameters from the form of a query call or
+// the top level of a JSON body, for calls whose service recorded none (such
+// as calls that failed before the handler got that far).
+func defaultParams(req *Request) any {
+	out := map[string]any{}
+	switch {
+	case req.Form != nil:
+		for k, v := range req.Form {
+			if k == "Action" || k == "Version" || len(v) == 0 {
+				continue
+			}
+			out[lowerFirst(k)] = v[0]
+		}
+	case len(req.Body) > 0 && (req.Service.Protocol == ProtocolJSON10 || req.Service.Protocol == ProtocolJSON11 || req.Service.Protocol == ProtocolRESTJSON):
+		var m map[string]any
+		if json.Unmarshal(req.Body, &m) != nil {
+			return nil
+		}
+		for k, v := range m {
+			out[lowerFirst(k)] = v
+		}
+	}
+	for k := range out {
+		if secretParams[k] {
+			delete(out, k)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
