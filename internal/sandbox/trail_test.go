@@ -35,9 +35,9 @@ func TestTrailRecordShape(t *testing.T) {
 	}
 	type view struct {
 		EventSource, EventName, Region, SourceIP, ErrorCode string
-		ReadOnly                                           bool
-		Type, ARN, AccountID, KeyID, UserName, Recipient   string
-		Time, Params                                       string
+		ReadOnly                                            bool
+		Type, ARN, AccountID, KeyID, UserName, Recipient    string
+		Time, Params                                        string
 	}
 	var got []view
 	for _, r := range recs {
