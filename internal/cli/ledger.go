@@ -1,9 +1,84 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
 
-// newLedgerCmd is a placeholder, hidden until its issue lands; the file is replaced
-// by the real command group.
-func newLedgerCmd(_ *env) *cobra.Command {
-	return &cobra.Command{Use: "ledger", Short: "Check the incident ledger", Hidden: true}
+	"github.com/spf13/cobra"
+
+	"github.com/firebreak-sec/firebreak/internal/ledger"
+)
+
+// defaultLedgerDSN is the ledger the commands open without --db.
+const defaultLedgerDSN = "firebreak.db"
+
+// addDBFlag adds --db to a command that reads the ledger.
+func addDBFlag(cmd *cobra.Command, dsn *string) {
+	cmd.Flags().StringVar(dsn, "db", defaultLedgerDSN,
+		"the ledger: a SQLite file (path or sqlite:///path) or a postgres:// DSN")
+}
+
+// openLedger opens an existing ledger for reading; it never creates a
+// SQLite file.
+func openLedger(ctx context.Context, dsn string) (ledger.Store, error) {
+	return ledger.Open(ctx, ledger.Config{DSN: dsn, Options: ledger.Options{MustExist: true}})
+}
+
+func newLedgerCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "ledger",
+		Short: "Check the incident ledger",
+		Long: strings.TrimSpace(`
+The ledger records every incident, run, step, approval, guardrail decision
+and piece of evidence, with an append-only audit log whose entries are
+hash-chained. See docs/ledger.md.`),
+		Example: "  firebreak ledger verify --db firebreak.db",
+	}
+	cmd.AddCommand(newLedgerVerifyCmd(e))
+	return cmd
+}
+
+func newLedgerVerifyCmd(e *env) *cobra.Command {
+	var dsn string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "verify",
+		Short: "Walk the audit chain and report the first broken link",
+		Long: strings.TrimSpace(`
+Verify recomputes every audit entry's hash from the previous entry's hash
+and the entry's content, in order, and checks the chain's head. It exits 0
+when the chain is intact and 1 at the first broken link, naming the entry,
+the field and the expected and found values.`),
+		Example: "  firebreak ledger verify\n  firebreak ledger verify --db postgres://firebreak@db/firebreak --json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := openLedger(cmd.Context(), dsn)
+			if err != nil {
+				return err
+			}
+			defer func() { _ = s.Close() }()
+			v, err := s.Verify(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if err := json.NewEncoder(e.stdout).Encode(v); err != nil {
+					return err
+				}
+			} else if v.Broken == nil {
+				fmt.Fprintf(e.stdout, "ok: %d entries, chain intact\n", v.Entries)
+			}
+			if v.Broken != nil {
+				b := v.Broken
+				return &exitError{code: 1, err: fmt.Errorf("audit chain broken at entry %d (of %d): %s: expected %s, found %s",
+					b.Seq, v.Entries, b.Field, b.Expected, b.Found)}
+			}
+			return nil
+		},
+	}
+	addDBFlag(cmd, &dsn)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	return cmd
 }
