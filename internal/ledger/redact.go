@@ -5,14 +5,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/firebreak-sec/firebreak/internal/secret"
 )
 
 // Redacted replaces every secret the ledger would otherwise store.
 const Redacted = "<redacted>"
 
-// secretMarker is what Firebreak's secret types print when marshalled; a
-// field holding one was typed as a secret.
-const secretMarker = "<secret>"
+// secretMarker is what a secret.String marshals as; a field holding one
+// was typed as a secret.
+const secretMarker = secret.Redacted
 
 // secretFields are JSON field names, lower-cased without _ and -, whose
 // values are always secrets.

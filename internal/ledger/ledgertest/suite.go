@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/firebreak-sec/firebreak/internal/ledger"
+	"github.com/firebreak-sec/firebreak/internal/secret"
 )
 
 // Run is the behavioural suite every ledger.Store implementation must
@@ -699,7 +700,7 @@ func testRedaction(t *testing.T, open Opener) {
 			"user":              "alice",
 			"secret_access_key": "anything at all",
 			"nested":            []any{map[string]any{"note": "key=" + secretKey}},
-			"typed":             "<secret>",
+			"typed":             secret.New("typed-secret-value"),
 		}
 		if _, err := tx.EnsureStep(ctx, key, "aws.iam.rotate", params); err != nil {
 			return err
@@ -720,7 +721,7 @@ func testRedaction(t *testing.T, open Opener) {
 		return err
 	})
 	all := dump(t, s)
-	for _, secret := range []string{secretKey, sessionToken, "anything at all", "<secret>"} {
+	for _, secret := range []string{secretKey, sessionToken, "anything at all", "typed-secret-value", secret.Redacted} {
 		if strings.Contains(all, secret) {
 			t.Errorf("the ledger stores the secret %.20q…", secret)
 		}
