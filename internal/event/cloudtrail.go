@@ -169,18 +169,11 @@ func assumedRole(b *subjectsFrom, sessionARN, account string, issuer *ctIssuer) 
 // requestSubjects adds the subjects a call acted on, from its
 // requestParameters and responseElements: instances (any instanceId),
 // the S3 bucket and object key, and for IAM calls the target user, role
-// and any access key created.
+// and any access key created. Each is decoded once.
 func requestSubjects(b *subjectsFrom, r ctRecord, caller, account string) {
-	var req, resp map[string]json.RawMessage
-	_ = json.Unmarshal(r.RequestParameters, &req)
-	_ = json.Unmarshal(r.ResponseElements, &resp)
-	for _, raw := range []json.RawMessage{r.RequestParameters, r.ResponseElements} {
-		walkInstanceIDs(raw, 0, func(id string) { b.instance(Instance{ID: id}) })
-	}
-	str := func(m map[string]json.RawMessage, k string) string {
-		var s string
-		_ = json.Unmarshal(m[k], &s)
-		return s
+	req, resp := decodeTree(r.RequestParameters), decodeTree(r.ResponseElements)
+	for _, tree := range []any{req, resp} {
+		walkInstanceIDs(tree, 0, func(id string) { b.instance(Instance{ID: id}) })
 	}
 	if name := str(req, "bucketName"); name != "" {
 		b.bucket(name, str(req, "key"))
@@ -191,61 +184,65 @@ func requestSubjects(b *subjectsFrom, r ctRecord, caller, account string) {
 	target := str(req, "userName")
 	b.user(User{Name: target, Account: account, Type: "IAMUser"})
 	b.role(Role{Name: str(req, "roleName"), Account: account})
-	var out struct {
-		User *struct {
-			UserName string `json:"userName"`
-			ARN      string `json:"arn"`
-		} `json:"user"`
-		AccessKey *struct {
-			AccessKeyID string `json:"accessKeyId"`
-			UserName    string `json:"userName"`
-		} `json:"accessKey"`
+	if u, ok := member(resp, "user"); ok {
+		b.user(User{Name: str(u, "userName"), ARN: str(u, "arn"), Account: account, Type: "IAMUser"})
 	}
-	_ = json.Unmarshal(r.ResponseElements, &out)
-	if u := out.User; u != nil {
-		b.user(User{Name: u.UserName, ARN: u.ARN, Account: account, Type: "IAMUser"})
-	}
-	if k := out.AccessKey; k != nil {
-		owner := k.UserName
+	if k, ok := member(resp, "accessKey"); ok {
+		owner := str(k, "userName")
 		if owner == "" {
 			owner = target
 		}
 		if owner == "" {
 			owner = caller // CreateAccessKey without userName creates the caller's own key
 		}
-		b.key(AccessKey{ID: k.AccessKeyID, UserName: owner, Account: account})
+		b.key(AccessKey{ID: str(k, "accessKeyId"), UserName: owner, Account: account})
 	}
 }
 
-// walkInstanceIDs calls fn for every "instanceId" string member in a JSON
-// value, at any depth.
-func walkInstanceIDs(raw json.RawMessage, depth int, fn func(string)) {
-	if len(raw) == 0 || depth > DefaultMaxDepth {
+// decodeTree decodes a JSON object or array into maps and slices, or
+// returns nil.
+func decodeTree(raw json.RawMessage) any {
+	if len(raw) == 0 || (raw[0] != '{' && raw[0] != '[') {
+		return nil
+	}
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return nil
+	}
+	return v
+}
+
+// member returns an object's member that is itself an object.
+func member(v any, key string) (map[string]any, bool) {
+	m, _ := v.(map[string]any)
+	sub, ok := m[key].(map[string]any)
+	return sub, ok
+}
+
+// str returns an object's string member, or "".
+func str(v any, key string) string {
+	m, _ := v.(map[string]any)
+	s, _ := m[key].(string)
+	return s
+}
+
+// walkInstanceIDs calls fn for every "instanceId" string member in a
+// decoded JSON value, at any depth.
+func walkInstanceIDs(v any, depth int, fn func(string)) {
+	if depth > DefaultMaxDepth {
 		return
 	}
-	switch raw[0] {
-	case '{':
-		var m map[string]json.RawMessage
-		if json.Unmarshal(raw, &m) != nil {
-			return
-		}
-		for _, k := range sortedKeys(m) {
-			v := m[k]
-			if k == "instanceId" {
-				var s string
-				if json.Unmarshal(v, &s) == nil && isInstanceID(strings.TrimSpace(s)) {
-					fn(strings.TrimSpace(s))
-				}
+	switch t := v.(type) {
+	case map[string]any:
+		for _, k := range sortedKeys(t) {
+			if s, ok := t[k].(string); ok && k == "instanceId" && isInstanceID(strings.TrimSpace(s)) {
+				fn(strings.TrimSpace(s))
 				continue
 			}
-			walkInstanceIDs(v, depth+1, fn)
+			walkInstanceIDs(t[k], depth+1, fn)
 		}
-	case '[':
-		var items []json.RawMessage
-		if json.Unmarshal(raw, &items) != nil {
-			return
-		}
-		for _, it := range items {
+	case []any:
+		for _, it := range t {
 			walkInstanceIDs(it, depth+1, fn)
 		}
 	}

@@ -134,9 +134,8 @@ func (d *decoder) document(data []byte, path string, wrap int) ([]Event, error) 
 	if err := checkDepth(data, d.maxDepth); err != nil {
 		return nil, &Error{Path: path, Err: err}
 	}
-	if err := checkSyntax(data); err != nil {
-		return nil, &Error{Path: path, Err: err}
-	}
+	// The first decode of data (in value) reports syntax errors with
+	// their line and column.
 	return d.value(data, path, wrap)
 }
 
@@ -208,6 +207,9 @@ func (d *decoder) value(data []byte, path string, wrap int) ([]Event, error) {
 		return out, nil
 	case '{':
 		return d.object(data, path, wrap)
+	}
+	if err := checkSyntax(data); err != nil {
+		return nil, &Error{Path: path, Err: err}
 	}
 	return nil, errAt(path, "expected a JSON object or array, got %s; expected %s", describe(data), accepted)
 }
