@@ -33,7 +33,7 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) now() time.Time       { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 func newGuard(t *testing.T, w world, c *responderClients, store ledger.Store, clk *clock, budgets ...guardrail.Budget) *guardrail.Guard {
@@ -78,24 +78,24 @@ func TestBudgets(t *testing.T) {
 			wantUsed: []string{"keys/111111111111=1", "keys/111111111111=3"},
 		},
 		{
-			name:    "deny past the budget",
-			budgets: []guardrail.Budget{{Name: "keys", Actions: []string{"aws.iam.*"}, Window: time.Hour, Max: 1, OnExceed: guardrail.Deny}},
-			checks:  []check{{s: keys}, {s: user}},
-			want:    []outcome{{guardrail.Allow, guardrail.RulePassed}, {guardrail.Deny, guardrail.RuleBudget}},
+			name:     "deny past the budget",
+			budgets:  []guardrail.Budget{{Name: "keys", Actions: []string{"aws.iam.*"}, Window: time.Hour, Max: 1, OnExceed: guardrail.Deny}},
+			checks:   []check{{s: keys}, {s: user}},
+			want:     []outcome{{guardrail.Allow, guardrail.RulePassed}, {guardrail.Deny, guardrail.RuleBudget}},
 			wantUsed: []string{"keys/111111111111=1"},
 		},
 		{
-			name:    "a list of targets counts each",
-			budgets: []guardrail.Budget{{Name: "keys", Actions: []string{"aws.iam.disable_access_key*"}, Window: time.Hour, Max: 3}},
-			checks:  []check{{s: list}, {s: list}, {s: keys}},
-			want:    []outcome{{guardrail.Allow, guardrail.RulePassed}, {guardrail.NeedsApproval, guardrail.RuleBudget}, {guardrail.Allow, guardrail.RulePassed}},
+			name:     "a list of targets counts each",
+			budgets:  []guardrail.Budget{{Name: "keys", Actions: []string{"aws.iam.disable_access_key*"}, Window: time.Hour, Max: 3}},
+			checks:   []check{{s: list}, {s: list}, {s: keys}},
+			want:     []outcome{{guardrail.Allow, guardrail.RulePassed}, {guardrail.NeedsApproval, guardrail.RuleBudget}, {guardrail.Allow, guardrail.RulePassed}},
 			wantUsed: []string{"keys/111111111111=3"},
 		},
 		{
-			name:    "each account has its own count",
-			budgets: []guardrail.Budget{{Name: "users", Actions: []string{"aws.iam.delete_user"}, Window: time.Hour, Max: 1}},
-			checks:  []check{{s: user}, {s: memberUser}, {s: user}},
-			want:    []outcome{{guardrail.Allow, guardrail.RulePassed}, {guardrail.Allow, guardrail.RulePassed}, {guardrail.NeedsApproval, guardrail.RuleBudget}},
+			name:     "each account has its own count",
+			budgets:  []guardrail.Budget{{Name: "users", Actions: []string{"aws.iam.delete_user"}, Window: time.Hour, Max: 1}},
+			checks:   []check{{s: user}, {s: memberUser}, {s: user}},
+			want:     []outcome{{guardrail.Allow, guardrail.RulePassed}, {guardrail.Allow, guardrail.RulePassed}, {guardrail.NeedsApproval, guardrail.RuleBudget}},
 			wantUsed: []string{"users/111111111111=1", "users/222222222222=1"},
 		},
 		{
