@@ -103,7 +103,7 @@ func (c *compiler) compile(data []byte) *Plan {
 		if !reName.MatchString(name) {
 			c.errorf(e.val, "name", msgName, name)
 		}
-		p.name = name
+		p.name, p.nameLine, p.nameCol = name, e.val.Line, e.val.Column
 	}
 	if e, ok := top["description"]; ok {
 		p.description, _ = c.str(e.val, "description")

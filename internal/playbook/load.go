@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 
 	"github.com/firebreak-sec/firebreak/internal/action"
@@ -61,8 +62,7 @@ func Load(reg *action.Registry, fsys fs.FS, dir string) ([]*Plan, error) {
 			continue
 		}
 		if first, dup := byName[p.name]; dup {
-			errs = append(errs, &Error{File: p.file, Line: nameLine(fsys, file), Col: 0, Path: "name",
-				Msg: fmt.Sprintf(string(msgDuplicateName), p.name, first.file)})
+			errs = append(errs, duplicateName(p, first))
 			continue
 		}
 		byName[p.name] = p
@@ -88,23 +88,65 @@ func compileFS(reg *action.Registry, fsys fs.FS, file string) (*Plan, error) {
 	return Compile(reg, file, data)
 }
 
-// nameLine finds the line of the top-level name key, for the duplicate
-// name error; 0 when it cannot.
-func nameLine(fsys fs.FS, file string) int {
-	data, err := fs.ReadFile(fsys, file)
-	if err != nil {
-		return 0
-	}
-	line := 1
-	for i := 0; i < len(data); i++ {
-		if (i == 0 || data[i-1] == '\n') && len(data) >= i+5 && string(data[i:i+5]) == "name:" {
-			return line
+func duplicateName(p, first *Plan) *Error {
+	return &Error{File: p.file, Line: p.nameLine, Col: p.nameCol, Path: "name",
+		Msg: fmt.Sprintf(string(msgDuplicateName), p.name, first.file)}
+}
+
+// LoadPaths compiles playbook files and directories (every *.yaml and
+// *.yml directly inside), as `firebreak playbook validate` does. It
+// returns the plans that compiled, sorted by file, and an ErrorList of
+// every problem, including a name defined twice; both may be non-empty.
+func LoadPaths(reg *action.Registry, paths ...string) ([]*Plan, error) {
+	var files []string
+	var other []error
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			other = append(other, fmt.Errorf("playbook: %w", err))
+			continue
 		}
-		if data[i] == '\n' {
-			line++
+		if !info.IsDir() {
+			files = append(files, p)
+			continue
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			other = append(other, fmt.Errorf("playbook: %w", err))
+			continue
+		}
+		for _, e := range entries {
+			if ext := filepath.Ext(e.Name()); !e.IsDir() && (ext == ".yaml" || ext == ".yml") {
+				files = append(files, filepath.Join(p, e.Name()))
+			}
 		}
 	}
-	return 0
+	var (
+		plans  []*Plan
+		errs   ErrorList
+		byName = map[string]*Plan{}
+	)
+	for _, f := range files {
+		p, err := LoadFile(reg, f)
+		var list ErrorList
+		switch {
+		case errors.As(err, &list):
+			errs = append(errs, list...)
+		case err != nil:
+			other = append(other, err)
+		default:
+			if first, dup := byName[p.name]; dup {
+				errs = append(errs, duplicateName(p, first))
+				continue
+			}
+			byName[p.name] = p
+			plans = append(plans, p)
+		}
+	}
+	if len(other) > 0 {
+		return plans, errors.Join(append(other, errs.err())...)
+	}
+	return plans, errs.err()
 }
 
 // Builtin compiles the playbooks embedded in the binary

@@ -21,6 +21,8 @@ type Plan struct {
 	name        string
 	description string
 	file        string
+	nameLine    int
+	nameCol     int
 	triggers    [][]byte
 	when        *expr // nil: every matching event
 	dedup       *expr

@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func writeFiles(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+const goodPlaybook = `name: good
+trigger: {source: [aws.guardduty]}
+steps:
+  - {id: a, action: core.log, with: {message: "${{ finding_type }}"}}
+  - {id: b, action: core.wait, with: {duration: 1s}}
+`
+
+func TestPlaybookValidate(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"good.yaml": goodPlaybook,
+		"bad.yaml": `name: bad
+trigger: {source: [aws.guardduty]}
+steps:
+  - id: a
+    action: core.wait
+    with: {duration: soon, colour: red}
+  - id: a
+    action: aws.nope
+`,
+		"notes.txt": "not a playbook",
+	})
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  []string
+	}{
+		{
+			name:     "one good file",
+			args:     []string{filepath.Join(dir, "good.yaml")},
+			wantCode: 0,
+			wantOut:  []string{filepath.Join(dir, "good.yaml") + ": ok (2 steps)"},
+		},
+		{
+			name:     "a directory with every error reported",
+			args:     []string{dir},
+			wantCode: 1,
+			wantOut: []string{
+				filepath.Join(dir, "good.yaml") + ": ok (2 steps)",
+				filepath.Join(dir, "bad.yaml") + ":6:22: steps[0].with.duration: \"soon\" is not a duration (like 90s, 15m, 1h30m)",
+				filepath.Join(dir, "bad.yaml") + ":6:28: steps[0].with.colour: core.wait has no parameter \"colour\"",
+				filepath.Join(dir, "bad.yaml") + ":7:9: steps[1].id: duplicate step id \"a\" (first at line 4)",
+				filepath.Join(dir, "bad.yaml") + ":8:13: steps[1].action: unknown action \"aws.nope\"",
+			},
+		},
+		{
+			name:     "the built-in playbooks",
+			args:     []string{"../playbook/builtin"},
+			wantCode: 0,
+			wantOut:  []string{"../playbook/builtin/example-log-exposed-key.yaml: ok (3 steps)"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := run(t, "", append([]string{"playbook", "validate"}, tt.args...)...)
+			if code != tt.wantCode {
+				t.Errorf("exit %d; want %d (stderr %q)", code, tt.wantCode, errOut)
+			}
+			if diff := cmp.Diff(strings.Split(strings.TrimSpace(out), "\n"), tt.wantOut); diff != "" {
+				t.Errorf("stdout (-got +want):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestPlaybookValidateMissingFile(t *testing.T) {
+	code, _, errOut := run(t, "", "playbook", "validate", "no/such/file.yaml")
+	if code != 1 || !strings.Contains(errOut, "no/such/file.yaml") {
+		t.Errorf("exit %d, stderr %q; want 1 naming the file", code, errOut)
+	}
+	code, _, _ = run(t, "", "playbook", "validate")
+	if code == 0 {
+		t.Errorf("validate without paths succeeded")
+	}
+}
+
+func TestPlaybookValidatePlan(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"good.yaml": goodPlaybook})
+	code, out, _ := run(t, "", "playbook", "validate", "--plan", filepath.Join(dir, "good.yaml"))
+	if code != 0 || !strings.Contains(out, "step a: core.log (line 4)") || !strings.Contains(out, "with message (string) = ${{ finding_type }} : string") {
+		t.Errorf("exit %d, output:\n%s\nwant the compiled plan", code, out)
+	}
+}
+
+func TestPlaybookList(t *testing.T) {
+	override := strings.Replace(goodPlaybook, "name: good", "name: example-log-exposed-key\ndescription: mine", 1)
+	dir := writeFiles(t, map[string]string{"mine.yaml": override, "good.yaml": goodPlaybook})
+	code, out, errOut := run(t, "", "playbook", "list", "--dir", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	want := []string{
+		"example-log-exposed-key\t" + filepath.Join(dir, "mine.yaml") + "\t2 steps\tmine",
+		"good\t" + filepath.Join(dir, "good.yaml") + "\t2 steps\t-",
+	}
+	if diff := cmp.Diff(strings.Split(strings.TrimSpace(out), "\n"), want); diff != "" {
+		t.Errorf("list (-got +want):\n%s", diff)
+	}
+}
