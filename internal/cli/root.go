@@ -97,6 +97,7 @@ for approval where a person must decide, and record everything.`),
 
 	// One line per command group, sorted.
 	root.AddCommand(
+		newActionCmd(e),
 		newConfigCmd(e),
 		newEventCmd(e),
 		newIncidentCmd(e),
