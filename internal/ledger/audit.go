@@ -140,6 +140,10 @@ func verify(ctx context.Context, q querier) (Verification, error) {
 			Expected: fmt.Sprintf("%d %s", head.Seq, head.Hash),
 			Found:    fmt.Sprintf("%d %s", prev.Seq, prev.Hash),
 		}
+		return v, nil
+	}
+	if v.Entries > 0 {
+		v.Head = prev.Hash
 	}
 	return v, nil
 }

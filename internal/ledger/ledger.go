@@ -390,6 +390,10 @@ type Prior struct {
 type Verification struct {
 	Entries int64       `json:"entries"`
 	Broken  *BrokenLink `json:"broken,omitempty"` // nil when the chain is intact
+	// Head is the last entry's hash when the chain is intact. Kept outside
+	// the database (a ticket, a log archive), it lets a later Verify prove
+	// that nobody rewrote the whole chain since.
+	Head string `json:"head,omitempty"`
 }
 
 // BrokenLink is the first place the audit chain does not hold.

@@ -843,6 +843,9 @@ func testAuditChain(t *testing.T, open Opener) {
 	}
 	fill(t, s)
 	v = verifyIntact(t, s)
+	if head := Strings(t, s, `SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1`); len(head) != 1 || v.Head != head[0] {
+		t.Errorf("Verify head = %q, want the last entry's hash %v", v.Head, head)
+	}
 	// opened, run.created, repeated, step.created, step.transition, budget.consumed
 	if v.Entries != 6 {
 		t.Errorf("audit entries = %d, want 6", v.Entries)
