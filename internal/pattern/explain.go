@@ -27,6 +27,9 @@ func (m *Matcher) Explain(event []byte, name string) (string, error) {
 	}
 	if c.start != nil {
 		s.visit(c.start)
+		if s.tooComplex {
+			return "", ErrTooComplex
+		}
 	}
 	if slices.Contains(s.matched, int32(id)) {
 		return "", nil

@@ -2,6 +2,7 @@ package pattern
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -79,6 +80,9 @@ func (m *Matcher) Match(event []byte, dst []string) ([]string, error) {
 	}
 	if c.start != nil {
 		s.visit(c.start)
+		if s.tooComplex {
+			return dst, ErrTooComplex
+		}
 	}
 	slices.Sort(s.matched)
 	for _, id := range s.matched {
@@ -149,6 +153,11 @@ type edge struct {
 	id   int32
 	next *state
 	cond *condition
+	// keep is the depth in the field trie of the deepest array whose
+	// element, chosen by this edge's value, can constrain a later field:
+	// arrays deeper than the common path of this field and every later
+	// one are forgotten, so values in them are not told apart.
+	keep int32
 }
 
 // fieldTrans holds the conditions on one field leaving one state, indexed
@@ -284,6 +293,9 @@ func build(patterns map[string]*Pattern) *compiled {
 			}
 		}
 	}
+	if c.start != nil {
+		c.setKeep(c.start, map[*state][]int32{})
+	}
 	nf, ne, np := len(c.fields), c.nedges, len(c.names)
 	c.pool.New = func() any {
 		return &scratch{
@@ -295,6 +307,44 @@ func build(patterns map[string]*Pattern) *compiled {
 		}
 	}
 	return c
+}
+
+// setKeep computes keep for every edge below st and returns the fields
+// tested below st, sorted.
+func (c *compiled) setKeep(st *state, memo map[*state][]int32) []int32 {
+	if f, ok := memo[st]; ok {
+		return f
+	}
+	var below []int32
+	for _, ft := range st.trans {
+		below = append(below, ft.field)
+		for _, ed := range ft.edges {
+			later := c.setKeep(ed.next, memo)
+			ed.keep = -1
+			for _, g := range later {
+				ed.keep = max(ed.keep, commonDepth(c.fields[ft.field], c.fields[g]))
+			}
+			below = append(below, later...)
+		}
+	}
+	slices.Sort(below)
+	below = slices.Compact(below)
+	memo[st] = below
+	return below
+}
+
+// commonDepth is the depth of the deepest common ancestor of a and b.
+func commonDepth(a, b *tnode) int32 {
+	for a.depth > b.depth {
+		a = a.parent
+	}
+	for b.depth > a.depth {
+		b = b.parent
+	}
+	for a != b {
+		a, b = a.parent, b.parent
+	}
+	return a.depth
 }
 
 // addCondition follows (or creates) the edge for cond out of st and returns
@@ -368,25 +418,37 @@ func (c *compiled) addCondition(st *state, field int32, cond *condition) *state 
 
 // scratch is the per-match working memory, pooled per compiled automaton.
 type scratch struct {
-	c        *compiled
-	ev       []byte
-	vals     [][]leaf // by field
-	touched  []int32  // fields with values
-	arena    []byte   // unescaped strings
-	keyBuf   []byte
-	elems    []elemInfo
-	seq      int32
-	narr     int32
-	pgen     []uint32 // by pattern: == gen when matched
-	gen      uint32
-	matched  []int32
-	edgeGen  []uint32 // by edge: == egen when taken for the current value set
-	edgeElem []int32
-	egen     uint32
-	hits     []int32
-	fold     []byte
-	mstack   []int32 // array elements chosen on the current path
+	c          *compiled
+	ev         []byte
+	vals       [][]leaf // by field
+	touched    []int32  // fields with values
+	arena      []byte   // unescaped strings
+	keyBuf     []byte
+	elems      []elemInfo
+	seq        int32
+	narr       int32
+	pgen       []uint32 // by pattern: == gen when matched
+	gen        uint32
+	matched    []int32
+	edgeGen    []uint32 // by edge: == egen when taken for the current value set
+	edgeElem   []int32
+	egen       uint32
+	hits       []int32
+	fold       []byte
+	mstack     []int32 // array elements chosen on the current path
+	steps      int     // work done by visit, against maxSteps
+	tooComplex bool    // visit gave up
 }
+
+// maxSteps bounds the work of matching one event: values examined and
+// states visited. Only an event with large arrays, against patterns whose
+// fields lie in several of them, comes near it; the match then fails with
+// ErrTooComplex instead of taking minutes.
+const maxSteps = 1 << 22
+
+// ErrTooComplex is returned by Match for an event whose arrays would make
+// matching take too long.
+var ErrTooComplex = errors.New("event: too complex to match: too many combinations of array elements")
 
 func (s *scratch) reset() {
 	for _, f := range s.touched {
@@ -403,12 +465,17 @@ func (s *scratch) reset() {
 	}
 	s.matched = s.matched[:0]
 	s.mstack = s.mstack[:0]
+	s.steps, s.tooComplex = 0, false
 	s.hits = s.hits[:0]
 }
 
 // visit walks the automaton from st; it reports true once every pattern has
 // matched, so the walk can stop.
 func (s *scratch) visit(st *state) bool {
+	if s.steps++; s.steps > maxSteps {
+		s.tooComplex = true
+		return true
+	}
 	for _, id := range st.terminals {
 		if s.pgen[id] != s.gen {
 			s.pgen[id] = s.gen
@@ -438,6 +505,10 @@ func (s *scratch) visit(st *state) bool {
 			s.egen = 1
 		}
 		gen := s.egen
+		if s.steps += hi - lo; s.steps > maxSteps {
+			s.tooComplex = true
+			return true
+		}
 		for k := lo; k < hi; k++ {
 			v := &s.vals[ft.field][k]
 			base := len(s.hits)
@@ -445,13 +516,17 @@ func (s *scratch) visit(st *state) bool {
 			end := len(s.hits)
 			for h := base; h < end; h++ {
 				ed := ft.edges[s.hits[h]]
-				if s.edgeGen[ed.id] == gen && s.edgeElem[ed.id] == v.elem {
+				el := v.elem
+				for el != 0 && s.elems[el].node.depth > ed.keep {
+					el = s.elems[el].parent
+				}
+				if s.edgeGen[ed.id] == gen && s.edgeElem[ed.id] == el {
 					continue
 				}
-				s.edgeGen[ed.id], s.edgeElem[ed.id] = gen, v.elem
-				pushed := v.elem != 0
+				s.edgeGen[ed.id], s.edgeElem[ed.id] = gen, el
+				pushed := el != 0
 				if pushed {
-					s.mstack = append(s.mstack, v.elem)
+					s.mstack = append(s.mstack, el)
 				}
 				stop := s.visit(ed.next)
 				if pushed {
