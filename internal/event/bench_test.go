@@ -1,6 +1,7 @@
 package event_test
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/firebreak-sec/firebreak/internal/event"
@@ -25,7 +26,7 @@ func BenchmarkDecode(b *testing.B) {
 	for _, c := range cases {
 		data := readSample(b, c.file)
 		n := len(decode(b, data))
-		b.Run(c.name, func(b *testing.B) {
+		b.Run(c.name+"/decode", func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(data)))
 			for b.Loop() {
@@ -34,6 +35,20 @@ func BenchmarkDecode(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+		// The baseline: encoding/json decoding the same bytes into
+		// map[string]any, with no shape detection or extraction. The
+		// ratio decode/baseline, measured in one run, is what to watch on
+		// a noisy machine.
+		b.Run(c.name+"/baseline-unmarshal", func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				var v any
+				if err := json.Unmarshal(data, &v); err != nil {
+					b.Fatal(err)
+				}
+			}
 		})
 	}
 }
