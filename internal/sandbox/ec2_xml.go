@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bytes"
 	"encoding/xml"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -83,7 +84,7 @@ func (n *xnNode) write(b *bytes.Buffer) {
 		xml.EscapeText(b, []byte(a[1]))
 		b.WriteByte('"')
 	}
-	if !n.leaf && len(n.kids) == 0 {
+	if !n.leaf && !slices.ContainsFunc(n.kids, func(k *xnNode) bool { return k != nil }) {
 		b.WriteString("/>")
 		return
 	}
@@ -92,7 +93,9 @@ func (n *xnNode) write(b *bytes.Buffer) {
 		xml.EscapeText(b, []byte(n.text))
 	}
 	for _, k := range n.kids {
-		k.write(b)
+		if k != nil {
+			k.write(b)
+		}
 	}
 	b.WriteString("</")
 	b.WriteString(n.name)
