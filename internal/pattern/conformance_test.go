@@ -136,6 +136,14 @@ func TestConformance(t *testing.T) {
 
 		{"event-ruler: array consistency, same element", `{"a":{"b":[1],"c":[2]}}`, `{"a":[{"b":1,"c":2},{"b":3,"c":4}]}`, true},
 		{"event-ruler: array consistency, different elements", `{"a":{"b":[1],"c":[4]}}`, `{"a":[{"b":1,"c":2},{"b":3,"c":4}]}`, false},
+		{"event-ruler: exists false on an object-valued field", `{"detail":[{"exists":false}]}`, ec2Event, true},
+		{"event-ruler: array consistency, one finding critical and new", `{"detail":{"findings":{"Severity":{"Label":["CRITICAL"]},"Workflow":{"Status":["NEW"]}}}}`,
+			`{"detail":{"findings":[{"Severity":{"Label":"LOW"},"Workflow":{"Status":"NEW"}},{"Severity":{"Label":"CRITICAL"},"Workflow":{"Status":"NEW"}}]}}`, true},
+		{"event-ruler: array consistency, critical and new in different findings", `{"detail":{"findings":{"Severity":{"Label":["CRITICAL"]},"Workflow":{"Status":["NEW"]}}}}`,
+			`{"detail":{"findings":[{"Severity":{"Label":"CRITICAL"},"Workflow":{"Status":"RESOLVED"}},{"Severity":{"Label":"LOW"},"Workflow":{"Status":"NEW"}}]}}`, false},
+		{"event-ruler: numeric beyond six decimals", `{"x":[{"numeric":[">",0]}]}`, `{"x":0.0000001}`, true},
+		{"Content filtering: equals-ignore-case uses Unicode case folding", `{"x":[{"equals-ignore-case":"straße"}]}`, `{"x":"STRAẞE"}`, true},
+		{"Content filtering: cidr does not match IPv4-mapped IPv6", `{"x":[{"cidr":"10.0.0.0/8"}]}`, `{"x":"::ffff:10.0.0.1"}`, false},
 		{"event-ruler: leaf operators never match objects", `{"detail":[{"anything-but":"x"}]}`, ec2Event, false},
 	}
 	for _, tc := range tests {
