@@ -256,12 +256,7 @@ func (c *compiler) steps(n *yaml.Node) []Stage {
 				c.errorf(e.val, join(path, "action"), msgUnknownAction, id)
 			}
 		}
-		if e, ok := fields["for_each"]; ok {
-			s.forEachSrc, _ = c.str(e.val, join(path, "for_each"))
-			if s.forEachSrc == "" {
-				s.forEachSrc = "?"
-			}
-		}
+		_, s.hasForEach = fields["for_each"]
 		raws = append(raws, r)
 		return s
 	}
@@ -305,7 +300,7 @@ func (c *compiler) steps(n *yaml.Node) []Stage {
 	for _, r := range raws {
 		if r.step.id != "" {
 			all[r.step.id] = r.step
-			if r.step.forEachSrc == "" && r.step.act != nil {
+			if !r.step.hasForEach && r.step.act != nil {
 				referable = append(referable, r.step)
 			}
 		}
@@ -462,7 +457,9 @@ func (c *compiler) params(env *cel.Env, r *rawStep, refs *refs) {
 				}
 			}
 		}
-		fields, ok := c.mappingReport(e.val, wpath, names, s.meta.ID)
+		fields, ok := c.mappingWith(e.val, wpath, names, func(k *yaml.Node, p string) {
+			c.errorf(k, p, msgUnknownParam, s.meta.ID, k.Value)
+		})
 		if !ok {
 			return
 		}
@@ -485,40 +482,6 @@ func (c *compiler) params(env *cel.Env, r *rawStep, refs *refs) {
 			s.params = append(s.params, p)
 		}
 	}
-}
-
-// mappingReport is mapping with the action-specific unknown-key message.
-func (c *compiler) mappingReport(n *yaml.Node, path string, allowed []string, actionID string) (map[string]entry, bool) {
-	n = c.resolve(n)
-	if n == nil {
-		return nil, false
-	}
-	if n.Kind != yaml.MappingNode {
-		c.errorf(n, path, msgWant, "a mapping, not "+describe(n))
-		return nil, false
-	}
-	out := map[string]entry{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k := c.resolve(n.Content[i])
-		if k == nil {
-			return nil, false
-		}
-		if k.Kind != yaml.ScalarNode {
-			c.errorf(k, path, msgWant, "a mapping with text keys")
-			continue
-		}
-		p := join(path, k.Value)
-		if first, dup := out[k.Value]; dup {
-			c.errorf(k, p, msgDuplicateKey, first.key.Line)
-			continue
-		}
-		if !contains(allowed, k.Value) {
-			c.errorf(k, p, msgUnknownParam, actionID, k.Value)
-			continue
-		}
-		out[k.Value] = entry{key: k, val: n.Content[i+1]}
-	}
-	return out, true
 }
 
 // param compiles one parameter value against its declaration.

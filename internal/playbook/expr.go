@@ -102,7 +102,7 @@ func (c *compiler) checkRefs(ast *cel.Ast, n *yaml.Node, path string, r *refs) b
 		switch {
 		case !known:
 			c.errorf(n, path, msgUnknownStep, id)
-		case s.forEach != nil || s.forEachSrc != "":
+		case s.hasForEach:
 			c.errorf(n, path, msgForEachOutputs, id)
 		case !r.visible[id]:
 			c.errorf(n, path, msgStepNotRunYet, id)

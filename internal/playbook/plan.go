@@ -143,7 +143,7 @@ type Step struct {
 	params     []*param // in the action's declared order
 	when       *expr
 	forEach    *expr
-	forEachSrc string // set even when for_each failed to compile
+	hasForEach bool // set even when for_each failed to compile
 	itemType   *cel.Type
 	approval   Approval
 	retry      Retry

@@ -349,3 +349,23 @@ func TestConcurrentSteps(t *testing.T) {
 		}
 	}
 }
+
+// TestStepsOutsideSelection shows that steps used other than as
+// steps.<id>.output.<field> fails cleanly, without printing the event.
+func TestStepsOutsideSelection(t *testing.T) {
+	reg := testRegistry(t)
+	src := "name: w\ntrigger: {source: [a]}\nsteps:\n  - {id: first, action: core.log, with: {message: a}}\n  - {id: second, action: core.log, when: '[steps][0].first.output.message == \"a\"', with: {message: b}}\n"
+	p, err := Compile(reg, "w.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := NewInput(decodeSample(t, "guardduty/unauthorizedaccess-ec2-sshbruteforce-gd2acl.json"), Incident{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.SetOutput("first", action.Values{"message": action.StringValue("a")})
+	_, err = p.Steps()[1].Enabled(context.Background(), in, Item{})
+	if err == nil || strings.Contains(err.Error(), "brute force") || len(err.Error()) > 300 {
+		t.Errorf("Enabled error = %v; want a short error without the event", err)
+	}
+}

@@ -159,11 +159,19 @@ func withSteps(steps []*Step) cel.EnvOption {
 			p.fields[stepsType][id] = &types.FieldType{
 				Type: types.NewObjectType(stepType(id)),
 				IsSet: func(obj any) bool {
-					_, ok := obj.(*Input).output(id)
+					in, ok := obj.(*Input)
+					if !ok {
+						return false
+					}
+					_, ok = in.output(id)
 					return ok
 				},
 				GetFrom: func(obj any) (any, error) {
-					out, ok := obj.(*Input).output(id)
+					in, ok := obj.(*Input)
+					if !ok {
+						return nil, fmt.Errorf("steps.%s: not a step", id)
+					}
+					out, ok := in.output(id)
 					if !ok {
 						return nil, fmt.Errorf("step %s has no output: it did not run", id)
 					}
@@ -181,11 +189,13 @@ func withSteps(steps []*Step) cel.EnvOption {
 				outs[name] = &types.FieldType{
 					Type: celType(f.Type),
 					IsSet: func(obj any) bool {
-						_, ok := obj.(action.Values)[name]
+						vs, _ := obj.(action.Values)
+						_, ok := vs[name]
 						return ok
 					},
 					GetFrom: func(obj any) (any, error) {
-						v, ok := obj.(action.Values)[name]
+						vs, _ := obj.(action.Values)
+						v, ok := vs[name]
 						if !ok {
 							return nil, fmt.Errorf("step %s returned no output %s", id, name)
 						}
@@ -311,6 +321,10 @@ func (in *Input) SetOutput(step string, out action.Values) {
 	defer in.mu.Unlock()
 	in.outputs[step] = out
 }
+
+// String keeps the input out of error messages: CEL prints values it
+// cannot convert, and the event is no business of an error line.
+func (in *Input) String() string { return "<steps>" }
 
 func (in *Input) output(step string) (action.Values, bool) {
 	in.mu.RLock()

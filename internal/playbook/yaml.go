@@ -74,6 +74,11 @@ func describe(n *yaml.Node) string {
 // mapping reads n as a mapping with only the allowed keys, reporting
 // unknown and duplicate keys. ok is false when n is not a mapping.
 func (c *compiler) mapping(n *yaml.Node, path string, allowed ...string) (map[string]entry, bool) {
+	return c.mappingWith(n, path, allowed, func(k *yaml.Node, p string) { c.errorf(k, p, msgUnknownField) })
+}
+
+// mappingWith is mapping with its own report of an unknown key.
+func (c *compiler) mappingWith(n *yaml.Node, path string, allowed []string, unknown func(key *yaml.Node, path string)) (map[string]entry, bool) {
 	n = c.resolve(n)
 	if n == nil {
 		return nil, false
@@ -98,7 +103,7 @@ func (c *compiler) mapping(n *yaml.Node, path string, allowed ...string) (map[st
 			continue
 		}
 		if !contains(allowed, k.Value) {
-			c.errorf(k, p, msgUnknownField)
+			unknown(k, p)
 			continue
 		}
 		out[k.Value] = entry{key: k, val: v}
