@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Fault injects failures into calls of one service and operation.
@@ -38,6 +40,14 @@ func (d *Duration) UnmarshalText(b []byte) error {
 		return fmt.Errorf("invalid duration %q (want e.g. 250ms, 2s)", b)
 	}
 	*d = Duration(v)
+	return nil
+}
+
+// UnmarshalYAML parses a Go duration, with the node's position in errors.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if err := d.UnmarshalText([]byte(n.Value)); err != nil {
+		return NodeError(n, "%v", err)
+	}
 	return nil
 }
 
@@ -145,7 +155,7 @@ func throttleError(p Protocol) *APIError {
 	case ProtocolEC2:
 		return ErrorStatus(http.StatusServiceUnavailable, "RequestLimitExceeded", "Request limit exceeded.")
 	case ProtocolJSON10, ProtocolJSON11:
-		return &APIError{Status: http.StatusBadRequest, Code: "ThrottlingException", Message: "Rate exceeded", QueryCode: "Throttling"}
+		return &APIError{Status: http.StatusBadRequest, Code: "ThrottlingException", Message: "Rate exceeded"}
 	case ProtocolRESTJSON:
 		return ErrorStatus(http.StatusTooManyRequests, "TooManyRequestsException", "Too many requests.")
 	case ProtocolRESTXML, ProtocolRESTXMLWrapped:

@@ -272,7 +272,7 @@ func ParseWorld(file string, data []byte) (*World, error) {
 func prefixPos(err error) error {
 	var pe *PosError
 	if errors.As(err, &pe) {
-		return fmt.Errorf("%d:%d: %s", pe.Line, pe.Column, pe.Msg)
+		return pe
 	}
 	return fmt.Errorf(" %w", err)
 }

@@ -1,7 +1,10 @@
 package sandbox
 
 import (
+	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"reflect"
 	"strings"
 
@@ -16,7 +19,7 @@ func DecodeStrict(node *yaml.Node, v any) error {
 	if node == nil || node.Kind == 0 {
 		return nil
 	}
-	if err := checkKnown(node, reflect.TypeOf(v)); err != nil {
+	if err := checkKnown(node, reflect.TypeOf(v), ""); err != nil {
 		return err
 	}
 	if err := node.Decode(v); err != nil {
@@ -37,12 +40,28 @@ type PosError struct {
 	Msg          string
 }
 
-func (e *PosError) Error() string { return fmt.Sprintf("%d:%d: %s", e.Line, e.Column, e.Msg) }
+func (e *PosError) Error() string {
+	if e.Column == 0 {
+		return fmt.Sprintf("%d: %s", e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%d:%d: %s", e.Line, e.Column, e.Msg)
+}
+
+var yamlLineRE = regexp.MustCompile(`^line (\d+): (.*)$`)
 
 func yamlError(node *yaml.Node, err error) error {
+	var pe *PosError
+	if errors.As(err, &pe) {
+		return pe
+	}
 	var te *yaml.TypeError
 	if ok := asTypeError(err, &te); ok && len(te.Errors) > 0 {
-		// yaml.v3 messages read "line N: cannot unmarshal ..."
+		// yaml.v3 messages read "line N: cannot unmarshal ..."; it gives no
+		// column.
+		if m := yamlLineRE.FindStringSubmatch(te.Errors[0]); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			return &PosError{Line: line, Msg: m[2]}
+		}
 		return &PosError{Line: node.Line, Column: node.Column, Msg: strings.Join(te.Errors, "; ")}
 	}
 	return &PosError{Line: node.Line, Column: node.Column, Msg: err.Error()}
@@ -58,8 +77,9 @@ func asTypeError(err error, te **yaml.TypeError) bool {
 
 var nodeType = reflect.TypeOf(yaml.Node{})
 
-// checkKnown walks node against t and reports the first unknown key.
-func checkKnown(node *yaml.Node, t reflect.Type) error {
+// checkKnown walks node against t and reports the first unknown key, with
+// the path to it.
+func checkKnown(node *yaml.Node, t reflect.Type, path string) error {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -68,7 +88,7 @@ func checkKnown(node *yaml.Node, t reflect.Type) error {
 	}
 	if node.Kind == yaml.DocumentNode {
 		for _, c := range node.Content {
-			if err := checkKnown(c, t); err != nil {
+			if err := checkKnown(c, t, path); err != nil {
 				return err
 			}
 		}
@@ -87,9 +107,9 @@ func checkKnown(node *yaml.Node, t reflect.Type) error {
 			k, val := node.Content[i], node.Content[i+1]
 			ft, ok := fields[k.Value]
 			if !ok {
-				return &PosError{Line: k.Line, Column: k.Column, Msg: fmt.Sprintf("unknown field %q", k.Value)}
+				return &PosError{Line: k.Line, Column: k.Column, Msg: fmt.Sprintf("%s: unknown field", join(path, k.Value))}
 			}
-			if err := checkKnown(val, ft); err != nil {
+			if err := checkKnown(val, ft, join(path, k.Value)); err != nil {
 				return err
 			}
 		}
@@ -97,8 +117,8 @@ func checkKnown(node *yaml.Node, t reflect.Type) error {
 		if node.Kind != yaml.SequenceNode {
 			return nil
 		}
-		for _, c := range node.Content {
-			if err := checkKnown(c, t.Elem()); err != nil {
+		for i, c := range node.Content {
+			if err := checkKnown(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
 				return err
 			}
 		}
@@ -107,12 +127,19 @@ func checkKnown(node *yaml.Node, t reflect.Type) error {
 			return nil
 		}
 		for i := 1; i < len(node.Content); i += 2 {
-			if err := checkKnown(node.Content[i], t.Elem()); err != nil {
+			if err := checkKnown(node.Content[i], t.Elem(), join(path, node.Content[i-1].Value)); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
 }
 
 // yamlFields maps the YAML keys of struct type t to field types, following
