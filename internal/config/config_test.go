@@ -186,3 +186,18 @@ func mustRead(t *testing.T, p string) []byte {
 	}
 	return b
 }
+
+// TestNodeLimit checks the bound on how many values a file may expand to,
+// with the bound lowered so that a small file built of aliases reaches it.
+func TestNodeLimit(t *testing.T) {
+	defer func(n int) { maxNodes = n }(maxNodes)
+	maxNodes = 20
+	data := []byte("aws: {region: us-east-1}\nx: &r [a, b, c, d, e, f, g, h]\nguardrails:\n  protected_resources: *r\n  accounts: {allow: *r, deny: *r}\n")
+	_, err := parse("aliases.yaml", data, lookupTestEnv)
+	if err == nil || !strings.Contains(err.Error(), "expands to more than 20 values") {
+		t.Fatalf("err = %v; want the expansion limit", err)
+	}
+	if n := strings.Count(err.Error(), "expands to more"); n != 1 {
+		t.Errorf("the limit is reported %d times, want once", n)
+	}
+}

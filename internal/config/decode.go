@@ -27,7 +27,12 @@ type decoder struct {
 	lookupEnv func(string) (string, bool)
 	errs      Errors
 	pos       map[string]position // every decoded path, for validation errors
+	nodes     int                 // values decoded so far, bounded against alias bombs
 }
+
+// maxNodes bounds the values one file may expand to; YAML aliases can make
+// a small file expand exponentially. A variable so that a test can lower it.
+var maxNodes = 100000
 
 func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
 	e := &Error{File: d.file, Path: path, Msg: fmt.Sprintf(format, args...)}
@@ -52,6 +57,13 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			return
 		}
 		n = n.Content[0]
+	}
+	d.nodes++
+	if d.nodes > maxNodes {
+		if d.nodes == maxNodes+1 {
+			d.errorf(n, path, "the file expands to more than %d values (aliases referring to aliases?)", maxNodes)
+		}
+		return
 	}
 	d.pos[path] = position{n.Line, n.Column}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
