@@ -116,14 +116,20 @@ func (s *SQLite) UpdateSQL(ctx context.Context, fn func(Tx, *sql.Tx) error) erro
 	return nil
 }
 
-// Verify implements Store, reading the chain in one transaction.
+// Verify implements Store, reading the chain in one read transaction
+// (BEGIN DEFERRED, a WAL snapshot), which does not block writers in other
+// processes.
 func (s *SQLite) Verify(ctx context.Context) (Verification, error) {
-	stx, err := s.db.BeginTx(ctx, nil)
+	conn, err := s.db.Conn(ctx)
 	if err != nil {
+		return Verification{}, fmt.Errorf("ledger: %w", err)
+	}
+	defer func() { _ = conn.Close() }()
+	if _, err := conn.ExecContext(ctx, `BEGIN DEFERRED`); err != nil {
 		return Verification{}, fmt.Errorf("ledger: begin: %w", err)
 	}
-	defer func() { _ = stx.Rollback() }()
-	return verify(ctx, sqlQuerier{stx})
+	defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`) }()
+	return verify(ctx, sqlQuerier{conn})
 }
 
 // Close closes the database.
