@@ -7,6 +7,7 @@ import (
 	"io"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"cel.dev/cel-go/cel"
@@ -36,6 +37,7 @@ var (
 type compiler struct {
 	reg   *action.Registry
 	file  string
+	lines []string // the source, to place expression errors precisely
 	errs  ErrorList
 	nodes int
 }
@@ -67,6 +69,7 @@ func (c *compiler) compile(data []byte) *Plan {
 		c.errorf(nil, "", msgTooLarge, len(data), maxFileSize)
 		return nil
 	}
+	c.lines = strings.Split(string(data), "\n")
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
@@ -340,7 +343,7 @@ func (c *compiler) stepBody(env *cel.Env, r *rawStep, refs *refs, raws []*rawSte
 	if e, ok := f["for_each"]; ok {
 		itemType := cel.DynType
 		if src, ok := c.str(e.val, join(path, "for_each")); ok {
-			fe, ok := c.compileExpr(env, src, e.val, join(path, "for_each"), refs)
+			fe, ok := c.compileExpr(env, src, e.val, 0, join(path, "for_each"), refs)
 			switch {
 			case !ok:
 			case isDyn(fe.typ):

@@ -7,8 +7,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common"
 	celast "cel.dev/cel-go/common/ast"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
@@ -47,18 +49,21 @@ type refs struct {
 // compileExpr compiles src in env; n and path place errors. When r is not
 // nil, steps.<id> references are checked against it first, so that a
 // misplaced reference gets a message saying why.
-func (c *compiler) compileExpr(env *cel.Env, src string, n *yaml.Node, path string, r *refs) (*expr, bool) {
+//
+// offset is where src starts in n's text, in characters, so that errors
+// can point at the offending token when the text sits on one line.
+func (c *compiler) compileExpr(env *cel.Env, src string, n *yaml.Node, offset int, path string, r *refs) (*expr, bool) {
 	ast, iss := env.Parse(src)
 	if iss.Err() != nil {
-		c.celErrors(n, path, src, iss)
+		c.celErrors(n, offset, path, src, iss)
 		return nil, false
 	}
-	if r != nil && !c.checkRefs(ast, n, path, r) {
+	if r != nil && !c.checkRefs(ast, n, offset, path, r) {
 		return nil, false
 	}
 	checked, iss := env.Check(ast)
 	if iss.Err() != nil {
-		c.celErrors(n, path, src, iss)
+		c.celErrors(n, offset, path, src, iss)
 		return nil, false
 	}
 	prog, err := env.Program(checked,
@@ -72,16 +77,34 @@ func (c *compiler) compileExpr(env *cel.Env, src string, n *yaml.Node, path stri
 	return &expr{src: src, typ: checked.OutputType(), prog: prog}, true
 }
 
-func (c *compiler) celErrors(n *yaml.Node, path, src string, iss *cel.Issues) {
+func (c *compiler) celErrors(n *yaml.Node, offset int, path, src string, iss *cel.Issues) {
 	for _, e := range iss.Errors() {
 		msg := strings.TrimSuffix(e.Message, " (in container '')")
-		c.errorf(n, path, msgCEL, fmt.Sprintf("%s, in %q", msg, src))
+		c.errorf(c.exprPos(n, offset, e.Location), path, msgCEL, fmt.Sprintf("%s, in %q", msg, src))
 	}
+}
+
+// exprPos places an expression error: at the offending token when n is a
+// one-line scalar whose text appears verbatim in the file (no escapes, no
+// folding), else at n. The result is a position-only node.
+func (c *compiler) exprPos(n *yaml.Node, offset int, loc common.Location) *yaml.Node {
+	if n == nil || loc == nil || loc.Line() != 1 || n.Kind != yaml.ScalarNode || n.Line < 1 || n.Line > len(c.lines) {
+		return n
+	}
+	start := n.Column - 1
+	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+		start++
+	}
+	line := []rune(c.lines[n.Line-1])
+	if start < 0 || start > len(line) || !strings.HasPrefix(string(line[start:]), n.Value) {
+		return n
+	}
+	return &yaml.Node{Line: n.Line, Column: start + offset + loc.Column() + 1}
 }
 
 // checkRefs reports steps.<id> references to unknown, later or for_each
 // steps.
-func (c *compiler) checkRefs(ast *cel.Ast, n *yaml.Node, path string, r *refs) bool {
+func (c *compiler) checkRefs(ast *cel.Ast, n *yaml.Node, offset int, path string, r *refs) bool {
 	ok := true
 	seen := map[string]bool{}
 	celast.PreOrderVisit(ast.NativeRep().Expr(), celast.NewExprVisitor(func(e celast.Expr) {
@@ -99,13 +122,14 @@ func (c *compiler) checkRefs(ast *cel.Ast, n *yaml.Node, path string, r *refs) b
 		}
 		seen[id] = true
 		s, known := r.all[id]
+		at := c.exprPos(n, offset, ast.NativeRep().SourceInfo().GetStartLocation(op.ID()))
 		switch {
 		case !known:
-			c.errorf(n, path, msgUnknownStep, id)
+			c.errorf(at, path, msgUnknownStep, id)
 		case s.hasForEach:
-			c.errorf(n, path, msgForEachOutputs, id)
+			c.errorf(at, path, msgForEachOutputs, id)
 		case !r.visible[id]:
-			c.errorf(n, path, msgStepNotRunYet, id)
+			c.errorf(at, path, msgStepNotRunYet, id)
 		default:
 			return
 		}
@@ -122,7 +146,7 @@ func isDyn(t *cel.Type) bool { return t.Kind() == types.DynKind || t.Kind() == t
 // wantExpr compiles src and checks that its type is want (or dyn, checked
 // when evaluated).
 func (c *compiler) wantExpr(env *cel.Env, src string, n *yaml.Node, path string, r *refs, want *cel.Type, what string) (*expr, bool) {
-	e, ok := c.compileExpr(env, src, n, path, r)
+	e, ok := c.compileExpr(env, src, n, 0, path, r)
 	if !ok {
 		return nil, false
 	}
@@ -152,40 +176,54 @@ const (
 	closeTpl = "}}"
 )
 
-// splitTemplate cuts text into literal and expression pieces; the
-// expressions are the trimmed text between ${{ and the next }}.
-func splitTemplate(s string) (pieces []string, isExpr []bool, ok bool) {
+// piece is one part of a written value: literal text, or the trimmed
+// text between ${{ and the next }}, starting at offset characters.
+type piece struct {
+	text   string
+	isExpr bool
+	offset int
+}
+
+// splitTemplate cuts text into literal and expression pieces.
+func splitTemplate(s string) ([]piece, bool) {
+	var pieces []piece
+	done := 0 // bytes of the original text consumed
 	for {
 		i := strings.Index(s, openTpl)
 		if i < 0 {
 			if s != "" {
-				pieces, isExpr = append(pieces, s), append(isExpr, false)
+				pieces = append(pieces, piece{text: s})
 			}
-			return pieces, isExpr, true
+			return pieces, true
 		}
 		if i > 0 {
-			pieces, isExpr = append(pieces, s[:i]), append(isExpr, false)
+			pieces = append(pieces, piece{text: s[:i]})
 		}
-		s = s[i+len(openTpl):]
-		j := strings.Index(s, closeTpl)
+		body := s[i+len(openTpl):]
+		j := strings.Index(body, closeTpl)
 		if j < 0 {
-			return nil, nil, false
+			return nil, false
 		}
-		pieces, isExpr = append(pieces, strings.TrimSpace(s[:j])), append(isExpr, true)
-		s = s[j+len(closeTpl):]
+		lead := len(body[:j]) - len(strings.TrimLeft(body[:j], " \t\n"))
+		start := done + i + len(openTpl) + lead
+		pieces = append(pieces, piece{text: strings.TrimSpace(body[:j]), isExpr: true, offset: start})
+		done += i + len(openTpl) + j + len(closeTpl)
+		s = body[j+len(closeTpl):]
 	}
 }
 
 // compileSource compiles one written value. ok is false after an error
 // has been reported.
 func (c *compiler) compileSource(env *cel.Env, text string, n *yaml.Node, path string, r *refs) (*source, bool) {
-	pieces, isExpr, ok := splitTemplate(text)
+	pieces, ok := splitTemplate(text)
 	if !ok {
 		c.errorf(n, path, msgTemplate)
 		return nil, false
 	}
-	if len(pieces) == 1 && isExpr[0] {
-		e, ok := c.compileExpr(env, pieces[0], n, path, r)
+	// offsets are in characters, as columns are
+	runeOffset := func(p piece) int { return utf8.RuneCountInString(text[:p.offset]) }
+	if len(pieces) == 1 && pieces[0].isExpr {
+		e, ok := c.compileExpr(env, pieces[0].text, n, runeOffset(pieces[0]), path, r)
 		if !ok {
 			return nil, false
 		}
@@ -193,12 +231,12 @@ func (c *compiler) compileSource(env *cel.Env, text string, n *yaml.Node, path s
 	}
 	src := &source{}
 	good := true
-	for i, p := range pieces {
-		if !isExpr[i] {
-			src.parts = append(src.parts, part{text: p})
+	for _, p := range pieces {
+		if !p.isExpr {
+			src.parts = append(src.parts, part{text: p.text})
 			continue
 		}
-		e, ok := c.compileExpr(env, p, n, path, r)
+		e, ok := c.compileExpr(env, p.text, n, runeOffset(p), path, r)
 		if !ok {
 			good = false
 			continue
