@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Limits Decode enforces unless a Decoder says otherwise.
@@ -244,13 +246,26 @@ func (m fields) peek(key string) string {
 func (m fields) keys() string {
 	ks := make([]string, 0, len(m))
 	for k := range m {
-		ks = append(ks, k)
+		if !printable(k) {
+			k = strconv.Quote(k) // keys are input: never print control characters
+		}
+		ks = append(ks, clip(k))
 	}
 	sort.Strings(ks)
 	if len(ks) > 10 {
 		ks = append(ks[:10], "…")
 	}
 	return strings.Join(ks, ", ")
+}
+
+// printable reports whether s is safe to print as it is.
+func printable(s string) bool {
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // object recognises the shape of one JSON object and decodes it.

@@ -507,3 +507,21 @@ func TestGuardDutyActions(t *testing.T) {
 		})
 	}
 }
+
+// TestErrorsDoNotEchoControlCharacters checks that input printed in an
+// error message cannot carry terminal escapes.
+func TestErrorsDoNotEchoControlCharacters(t *testing.T) {
+	for _, input := range []string{
+		`{"\u001b[31mred":1}`,
+		`{"schemaVersion":"2.0","type":"X","arn":"arn:aws:guardduty:x","severity":"\u001b[2J"}`,
+		`{"eventName":"X","eventTime":"\u001b[2J"}`,
+	} {
+		_, err := event.Decode([]byte(input))
+		if err == nil {
+			t.Fatalf("%s: no error", input)
+		}
+		if strings.ContainsRune(err.Error(), 0x1b) {
+			t.Errorf("error carries an escape character: %q", err)
+		}
+	}
+}

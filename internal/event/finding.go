@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -243,7 +244,7 @@ func (n *flexInt) UnmarshalJSON(b []byte) error {
 	}
 	var f float64
 	if err := json.Unmarshal([]byte(s), &f); err != nil {
-		return &json.UnmarshalTypeError{Value: "string " + clip(s), Type: intType}
+		return &json.UnmarshalTypeError{Value: "string " + strconv.Quote(clip(s)), Type: intType}
 	}
 	*n = flexInt(f)
 	return nil

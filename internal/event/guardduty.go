@@ -120,7 +120,7 @@ func guardDuty(data []byte, path string) (finding, error) {
 	if len(sev) > 0 && string(sev) != "null" {
 		var num float64
 		if err := json.Unmarshal(bytes.Trim(sev, `"`), &num); err != nil {
-			return finding{}, errAt(join(path, "severity"), "expected a number 0-10, got %s", clip(string(sev)))
+			return finding{}, errAt(join(path, "severity"), "expected a number 0-10, got %q", clip(strings.Trim(string(sev), `"`)))
 		}
 		f.severity = Severity{Score: clamp(num), Original: strings.Trim(string(sev), `"`)}
 	}

@@ -44,7 +44,7 @@ func parseTime(raw json.RawMessage) (time.Time, error) {
 	default:
 		f, err := strconv.ParseFloat(string(raw), 64)
 		if err != nil {
-			return time.Time{}, fmt.Errorf("cannot read %s as a time", clip(string(raw)))
+			return time.Time{}, fmt.Errorf("cannot read %q as a time", clip(string(raw)))
 		}
 		return epoch(f)
 	}
