@@ -88,7 +88,7 @@ patterns, and runs playbooks that contain the threat, collect evidence, ask
 for approval where a person must decide, and record everything.`),
 		Example: strings.TrimSpace(`
   firebreak version
-  firebreak event inspect testdata/samples/health/risk-credentials-exposed-aws-health-tools.json`),
+  firebreak event inspect internal/samples/data/health/risk-credentials-exposed-aws-health-tools.json`),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
