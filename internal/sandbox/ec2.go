@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -443,6 +444,9 @@ func (s *ec2Service) Handle(_ context.Context, req *Request) (*Response, error) 
 	if err != nil {
 		return nil, err
 	}
+	if !req.Trail.ReadOnly {
+		req.Trail.ResponseElements = ec2TrailResponse(req.RequestID, kids)
+	}
 	body := xnEl(req.Operation+"Response", append([]*xnNode{xnText("requestId", req.RequestID)}, kids...)...)
 	body.xnAttr("xmlns", ec2Namespace)
 	h := http.Header{}
@@ -470,6 +474,54 @@ func (c *ec2Call) resolveProfile() error {
 	}
 	c.profile = &ip
 	return nil
+}
+
+// ec2TrailResponse is CloudTrail's responseElements for a call that
+// changed something: the response document as JSON, lists as
+// {"items": [...]}, "return" as "_return", as CloudTrail writes EC2's.
+func ec2TrailResponse(requestID string, kids []*xnNode) map[string]any {
+	out := map[string]any{"requestId": requestID}
+	for _, k := range kids {
+		if k == nil {
+			continue
+		}
+		name := k.name
+		if name == "return" {
+			name = "_return"
+		}
+		out[name] = xnJSON(k)
+	}
+	return out
+}
+
+func xnJSON(n *xnNode) any {
+	if n.leaf {
+		switch n.text {
+		case "true":
+			return true
+		case "false":
+			return false
+		}
+		return n.text
+	}
+	var kids []*xnNode
+	for _, k := range n.kids {
+		if k != nil {
+			kids = append(kids, k)
+		}
+	}
+	if len(kids) > 0 && !slices.ContainsFunc(kids, func(k *xnNode) bool { return k.name != "item" }) {
+		items := make([]any, len(kids))
+		for i, k := range kids {
+			items[i] = xnJSON(k)
+		}
+		return map[string]any{"items": items}
+	}
+	m := map[string]any{}
+	for _, k := range kids {
+		m[k.name] = xnJSON(k)
+	}
+	return m
 }
 
 // ec2TrailParameters turns the form into CloudTrail's requestParameters:

@@ -24,11 +24,15 @@ const (
 	prodAccount     = "111111111111"
 	securityAccount = "222222222222"
 	webInstance     = "i-0123456789abcdef0" // fixed in testdata/ec2s3-world.yaml
+	contractor      = "contractor"
 )
 
 var testKeys = map[string][2]string{
 	prodAccount:     {"AKIAEC2S3TESTKEY0001", "ec2s3-test-secret-0001-not-a-real-secret"},
 	securityAccount: {"AKIAEC2S3TESTKEY0002", "ec2s3-test-secret-0002-not-a-real-secret"},
+	// contractor is a user of the prod account denied TerminateInstances
+	// and PutBucketPolicy.
+	contractor: {"AKIAEC2S3TESTKEY0003", "ec2s3-test-secret-0003-not-a-real-secret"},
 }
 
 // registerEC2S3 makes sure the EC2, S3 and S3 Control services are in
@@ -83,7 +87,8 @@ func newEC2S3Sandbox(t testing.TB) *ec2s3Sandbox {
 	return &ec2s3Sandbox{sb: sb, srv: srv}
 }
 
-// config is an SDK configuration for account's key in region. Its HTTP
+// config is an SDK configuration for the key of account (or contractor)
+// in region. Its HTTP
 // client dials the sandbox whatever the host, so that S3 Control's
 // {AccountId}. host prefix and virtual-hosted buckets still reach it.
 func (ts *ec2s3Sandbox) config(account, region string) aws.Config {

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"slices"
 	"sort"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -877,6 +879,67 @@ func TestEC2CloudTrail(t *testing.T) {
 	sort.Strings(got)
 	if diff := cmp.Diff(got, []string{"ec2.amazonaws.com CreateTags", "ec2.amazonaws.com StopInstances"}); diff != "" {
 		t.Errorf("LookupEvents ResourceName=%s (-got +want):\n%s", webInstance, diff)
+	}
+}
+
+// TestEC2Unauthorized checks that an explicit deny gives EC2's
+// UnauthorizedOperation, dry run or not, and S3's AccessDenied.
+func TestEC2Unauthorized(t *testing.T) {
+	ts := newEC2S3Sandbox(t)
+	ctx := context.Background()
+	c := ts.ec2(contractor, "us-east-1")
+	for _, dry := range []bool{true, false} {
+		_, err := c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{webInstance}, DryRun: aws.Bool(dry)})
+		if got := errorCode(err); got != "UnauthorizedOperation" {
+			t.Errorf("TerminateInstances DryRun=%v: got %q, want UnauthorizedOperation", dry, got)
+		}
+	}
+	if _, err := c.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{webInstance}, DryRun: aws.Bool(true)}); errorCode(err) != "DryRunOperation" {
+		t.Errorf("allowed StopInstances DryRun: got %q", errorCode(err))
+	}
+	if st := mustInstance(t, ts, webInstance); st.State != "running" {
+		t.Errorf("denied calls changed the instance: %s", st.State)
+	}
+	_, err := ts.s3(contractor).PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("acme-public-assets"), Policy: aws.String(`{"Statement":[]}`)})
+	if got := errorCode(err); got != "AccessDenied" {
+		t.Errorf("denied PutBucketPolicy: got %q", got)
+	}
+}
+
+// TestEC2TrailResponseElements checks what a write call leaves in its
+// CloudTrail record.
+func TestEC2TrailResponseElements(t *testing.T) {
+	ts := newEC2S3Sandbox(t)
+	c := ts.ec2(prodAccount, "us-east-1")
+	run, err := c.RunInstances(context.Background(), &ec2.RunInstancesInput{ImageId: aws.String("ami-1"), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(run.Instances[0].InstanceId)
+	var rec *TrailRecord
+	for _, r := range ts.sb.Trail() {
+		if r.EventName == "RunInstances" {
+			rec = &r
+		}
+	}
+	if rec == nil {
+		t.Fatal("no RunInstances record")
+	}
+	var resp struct {
+		InstancesSet struct {
+			Items []struct {
+				InstanceID string `json:"instanceId"`
+			} `json:"items"`
+		} `json:"instancesSet"`
+	}
+	if err := json.Unmarshal(rec.ResponseElements, &resp); err != nil {
+		t.Fatalf("responseElements %s: %v", rec.ResponseElements, err)
+	}
+	if len(resp.InstancesSet.Items) != 1 || resp.InstancesSet.Items[0].InstanceID != id {
+		t.Errorf("responseElements %s do not name %s", rec.ResponseElements, id)
+	}
+	if rec.EventSource != "ec2.amazonaws.com" || rec.ReadOnly || len(rec.Resources) != 1 || !strings.HasSuffix(rec.Resources[0].ARN, "instance/"+id) {
+		t.Errorf("record = source %s, readOnly %v, resources %+v", rec.EventSource, rec.ReadOnly, rec.Resources)
 	}
 }
 
