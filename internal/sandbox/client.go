@@ -130,10 +130,27 @@ func ClientConfig(ctx context.Context, endpoint string, creds Credentials, opts 
 		Credentials:  aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)),
 		BaseEndpoint: aws.String(endpoint),
 		HTTPClient:   httpClient,
-		Retryer:      func() aws.Retryer { return retry.AddWithMaxAttempts(retry.NewStandard(), o.maxAttempts) },
+		Retryer:      func() aws.Retryer { return newRetryer(o.maxAttempts) },
 	}
 	_ = ctx
 	return cfg, nil
+}
+
+// newRetryer returns the SDK's standard retryer with maxAttempts. With one
+// attempt it still retries connection errors, up to three times: the SDK
+// can close a request body while the transport is still writing it when the
+// server answers quickly, and loses the connection (aws-sdk-go-v2 #2737);
+// the real SDK's default retryer absorbs that, and so must a client that
+// otherwise sees every fault.
+func newRetryer(maxAttempts int) aws.Retryer {
+	if maxAttempts > 1 {
+		return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = maxAttempts })
+	}
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = 3
+		o.Retryables = []retry.IsErrorRetryable{retry.RetryableConnectionError{}}
+		o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return time.Millisecond, nil })
+	})
 }
 
 // headerTransport adds one header to every request. The header is added

@@ -3,9 +3,9 @@ package sandbox
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strconv"
-	"reflect"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
