@@ -177,3 +177,16 @@ func TestMatchDoesNotAllocate(t *testing.T) {
 		t.Errorf("Match allocates %.2f times per event, want 0", allocs)
 	}
 }
+
+// BenchmarkAdd adds one pattern to a matcher holding 10,000, which
+// recompiles the automaton.
+func BenchmarkAdd(b *testing.B) {
+	m := benchMatcher(b, 10000, false)
+	p := []byte(`{"source":["aws.guardduty"],"detail":{"severity":[{"numeric":[">=",8]}]}}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := m.Add("extra", p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

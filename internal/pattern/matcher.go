@@ -113,6 +113,18 @@ type tnode struct {
 	name     string
 }
 
+// linear reports whether some test of the condition is not indexed and
+// must be tried value by value.
+func (c *condition) linear() bool {
+	for i := range c.tests {
+		switch c.tests[i].op {
+		case opWildcard, opNumeric, opCIDR, opAnythingBut:
+			return true
+		}
+	}
+	return false
+}
+
 // maxKids is the most children looked up by a linear scan.
 const maxKids = 8
 
@@ -146,6 +158,16 @@ func (n *tnode) child(key string) *tnode {
 type state struct {
 	terminals []int32
 	trans     []*fieldTrans
+	// refs mirrors trans in one contiguous slice, so that fields the event
+	// lacks are passed over without loading their transitions.
+	refs []transRef
+}
+
+// transRef is the part of a fieldTrans visit needs first.
+type transRef struct {
+	field  int32
+	absent bool // some edge is taken when the field has no value
+	ft     *fieldTrans
 }
 
 // edge is one condition leading out of a state.
@@ -221,22 +243,32 @@ func build(patterns map[string]*Pattern) *compiled {
 		c.names = append(c.names, name)
 	}
 	sort.Strings(c.names)
-	// Field ids give the order in which the automaton tests fields. Fields
-	// with few distinct conditions come first (source, detail-type): they
-	// are shared by many patterns, so the automaton shares their states and
-	// an event of another source skips every pattern below them at once.
+	// Field ids give the order in which the automaton tests fields: first
+	// the fields most alternatives use, whose conditions are looked up in
+	// hash maps (account, source, detail-type, eventName), so the states
+	// near the root are shared by many patterns and one lookup discards
+	// whole families of them; last the fields whose conditions must be
+	// tried one by one (numeric ranges, cidr, wildcards, anything-but).
 	keys := map[string][]string{}
+	uses := map[string]int{}
 	distinct := map[string]map[string]bool{}
+	linear := map[string]int{}
 	for _, name := range c.names {
 		p := patterns[name]
 		c.pats = append(c.pats, p)
 		for _, alt := range p.alts {
 			for _, cond := range alt {
 				keys[cond.key] = cond.segs
+				uses[cond.key]++
 				if distinct[cond.key] == nil {
 					distinct[cond.key] = map[string]bool{}
 				}
-				distinct[cond.key][cond.canon] = true
+				if !distinct[cond.key][cond.canon] {
+					distinct[cond.key][cond.canon] = true
+					if cond.linear() {
+						linear[cond.key]++
+					}
+				}
 			}
 		}
 	}
@@ -244,12 +276,16 @@ func build(patterns map[string]*Pattern) *compiled {
 	for k := range keys {
 		order = append(order, k)
 	}
+	late := func(k string) bool { return 2*linear[k] > len(distinct[k]) }
 	sort.Slice(order, func(i, j int) bool {
-		di, dj := len(distinct[order[i]]), len(distinct[order[j]])
-		if di != dj {
-			return di < dj
+		a, b := order[i], order[j]
+		if late(a) != late(b) {
+			return !late(a)
 		}
-		return order[i] < order[j]
+		if uses[a] != uses[b] {
+			return uses[a] > uses[b]
+		}
+		return a < b
 	})
 	fieldID := map[string]int32{}
 	c.fieldID = fieldID
@@ -316,7 +352,9 @@ func (c *compiled) setKeep(st *state, memo map[*state][]int32) []int32 {
 		return f
 	}
 	var below []int32
+	st.refs = st.refs[:0]
 	for _, ft := range st.trans {
+		st.refs = append(st.refs, transRef{field: ft.field, absent: len(ft.absent) > 0, ft: ft})
 		below = append(below, ft.field)
 		for _, ed := range ft.edges {
 			later := c.setKeep(ed.next, memo)
@@ -485,8 +523,13 @@ func (s *scratch) visit(st *state) bool {
 	if len(s.matched) == len(s.pgen) {
 		return true
 	}
-	for _, ft := range st.trans {
-		vals := s.vals[ft.field]
+	for i := range st.refs {
+		ref := &st.refs[i]
+		vals := s.vals[ref.field]
+		if len(vals) == 0 && !ref.absent {
+			continue
+		}
+		ft := ref.ft
 		if len(vals) == 0 {
 			for _, e := range ft.absent {
 				if s.visit(ft.edges[e].next) {
