@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,18 +21,58 @@ import (
 type Opener func(t *testing.T, opts ledger.Options) ledger.Store
 
 // SQLite opens each ledger in a new file under the test's temporary
-// directory.
+// directory. The file starts as a copy of one migrated once per process
+// (River's migrations included), as migrating is most of the cost of a
+// small test.
 func SQLite() Opener {
 	return func(t *testing.T, opts ledger.Options) ledger.Store {
 		t.Helper()
-		opts.MigrateRiver = true
-		s, err := ledger.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "ledger.db"), opts)
+		path := filepath.Join(t.TempDir(), "ledger.db")
+		if err := os.WriteFile(path, sqliteTemplate(t), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		opts.MigrateRiver = true // finds nothing left to do
+		s, err := ledger.OpenSQLite(context.Background(), path, opts)
 		if err != nil {
 			t.Fatalf("open sqlite ledger: %v", err)
 		}
 		t.Cleanup(func() { _ = s.Close() })
 		return s
 	}
+}
+
+var template struct {
+	once sync.Once
+	db   []byte
+	err  error
+}
+
+// sqliteTemplate returns the bytes of a freshly migrated, closed (so
+// checkpointed) ledger file.
+func sqliteTemplate(t *testing.T) []byte {
+	t.Helper()
+	template.once.Do(func() {
+		dir, err := os.MkdirTemp("", "ledgertest")
+		if err != nil {
+			template.err = err
+			return
+		}
+		defer func() { _ = os.RemoveAll(dir) }()
+		path := filepath.Join(dir, "template.db")
+		s, err := ledger.OpenSQLite(context.Background(), path, ledger.Options{MigrateRiver: true})
+		if err != nil {
+			template.err = err
+			return
+		}
+		if template.err = s.Close(); template.err != nil {
+			return
+		}
+		template.db, template.err = os.ReadFile(path)
+	})
+	if template.err != nil {
+		t.Fatalf("migrated SQLite template: %v", template.err)
+	}
+	return template.db
 }
 
 // PostgresDSN is the DSN of the test server in FIREBREAK_TEST_POSTGRES
