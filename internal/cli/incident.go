@@ -25,7 +25,8 @@ func newIncidentCmd(e *env) *cobra.Command {
 }
 
 func newIncidentListCmd(e *env) *cobra.Command {
-	var dsn, status, since, subject string
+	var lf ledgerFlags
+	var status, since, subject string
 	var limit int
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -52,7 +53,7 @@ func newIncidentListCmd(e *env) *cobra.Command {
 				}
 				f.Subject = &sub
 			}
-			s, err := openLedger(cmd.Context(), dsn)
+			s, err := lf.open(cmd)
 			if err != nil {
 				return err
 			}
@@ -69,7 +70,7 @@ func newIncidentListCmd(e *env) *cobra.Command {
 			return writeIncidentList(e.stdout, incs)
 		},
 	}
-	addDBFlag(cmd, &dsn)
+	lf.add(cmd)
 	cmd.Flags().StringVar(&status, "status", "", "only incidents in this status: open, contained, resolved or suppressed")
 	cmd.Flags().StringVar(&since, "since", "", "only incidents seen within this long, such as 24h or 7d")
 	cmd.Flags().StringVar(&subject, "subject", "", "only incidents involving this subject, as kind=value (kinds: access_key, bucket, instance, ip, role, user)")
@@ -123,7 +124,7 @@ func writeIncidentList(w io.Writer, incs []ledger.Incident) error {
 }
 
 func newIncidentShowCmd(e *env) *cobra.Command {
-	var dsn string
+	var lf ledgerFlags
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "show ID",
@@ -133,7 +134,7 @@ func newIncidentShowCmd(e *env) *cobra.Command {
   firebreak incident show 0193f1c2-7a4b-7c3d-9e8f-0a1b2c3d4e5f --json`),
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := openLedger(cmd.Context(), dsn)
+			s, err := lf.open(cmd)
 			if err != nil {
 				return err
 			}
@@ -150,7 +151,7 @@ func newIncidentShowCmd(e *env) *cobra.Command {
 			return writeReport(e.stdout, r)
 		},
 	}
-	addDBFlag(cmd, &dsn)
+	lf.add(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON, events included")
 	return cmd
 }

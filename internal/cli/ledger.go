@@ -1,29 +1,48 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/firebreak-sec/firebreak/internal/config"
 	"github.com/firebreak-sec/firebreak/internal/ledger"
 )
 
 // defaultLedgerDSN is the ledger the commands open without --db.
 const defaultLedgerDSN = "firebreak.db"
 
-// addDBFlag adds --db to a command that reads the ledger.
-func addDBFlag(cmd *cobra.Command, dsn *string) {
-	cmd.Flags().StringVar(dsn, "db", defaultLedgerDSN,
-		"the ledger: a SQLite file (path or sqlite:///path) or a postgres:// DSN")
+// ledgerFlags are how a command finds the ledger: --db, or the ledger
+// section of --config.
+type ledgerFlags struct {
+	dsn    string
+	config string
 }
 
-// openLedger opens an existing ledger for reading; it never creates a
-// SQLite file.
-func openLedger(ctx context.Context, dsn string) (ledger.Store, error) {
-	return ledger.Open(ctx, ledger.Config{DSN: dsn, Options: ledger.Options{MustExist: true}})
+func (f *ledgerFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.dsn, "db", defaultLedgerDSN,
+		"the ledger: a SQLite file (path or sqlite:///path) or a postgres:// DSN; overrides --config")
+	cmd.Flags().StringVar(&f.config, "config", "", "read the ledger's location from this firebreak.yaml")
+}
+
+// open opens an existing ledger for reading; it never creates a SQLite
+// file.
+func (f *ledgerFlags) open(cmd *cobra.Command) (ledger.Store, error) {
+	ctx := cmd.Context()
+	opts := ledger.Options{MustExist: true}
+	if f.config != "" && !cmd.Flags().Changed("db") {
+		cfg, err := config.Load(f.config)
+		if err != nil {
+			return nil, err
+		}
+		if cfg.Ledger.Driver == config.DefaultLedgerDriver {
+			return ledger.OpenSQLite(ctx, cfg.Ledger.Path, opts)
+		}
+		return ledger.OpenPostgres(ctx, cfg.Ledger.DSN.Reveal(), opts)
+	}
+	return ledger.Open(ctx, ledger.Config{DSN: f.dsn, Options: opts})
 }
 
 func newLedgerCmd(e *env) *cobra.Command {
@@ -41,7 +60,7 @@ hash-chained. See docs/ledger.md.`),
 }
 
 func newLedgerVerifyCmd(e *env) *cobra.Command {
-	var dsn string
+	var lf ledgerFlags
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "verify",
@@ -51,10 +70,10 @@ Verify recomputes every audit entry's hash from the previous entry's hash
 and the entry's content, in order, and checks the chain's head. It exits 0
 when the chain is intact and 1 at the first broken link, naming the entry,
 the field and the expected and found values.`),
-		Example: "  firebreak ledger verify\n  firebreak ledger verify --db postgres://firebreak@db/firebreak --json",
+		Example: "  firebreak ledger verify\n  firebreak ledger verify --config firebreak.yaml --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := openLedger(cmd.Context(), dsn)
+			s, err := lf.open(cmd)
 			if err != nil {
 				return err
 			}
@@ -78,7 +97,7 @@ the field and the expected and found values.`),
 			return nil
 		},
 	}
-	addDBFlag(cmd, &dsn)
+	lf.add(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd
 }

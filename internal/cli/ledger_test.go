@@ -314,3 +314,39 @@ func TestLedgerVerify(t *testing.T) {
 		t.Errorf("tampered ledger --json: exit %d, %+v, %v", code, v, err)
 	}
 }
+
+func TestLedgerCommandsReadConfig(t *testing.T) {
+	f := newLedgerFixture(t)
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	good := write("firebreak.yaml", "ledger:\n  path: "+f.path+"\naws:\n  region: us-east-1\n")
+	elsewhere := write("elsewhere.yaml", "ledger:\n  path: "+filepath.Join(dir, "missing.db")+"\naws:\n  region: us-east-1\n")
+	bad := write("bad.yaml", "ledger:\n  driver: mysql\naws:\n  region: us-east-1\n")
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  string
+		wantErr  string
+	}{
+		{"verify from config", []string{"ledger", "verify", "--config", good}, 0, "ok: 20 entries, chain intact\n", ""},
+		{"list from config", []string{"incident", "list", "--config", good, "--status", "resolved", "--json"}, 0, `"status": "resolved"`, ""},
+		{"--db overrides config", []string{"ledger", "verify", "--config", elsewhere, "--db", f.path}, 0, "ok: 20 entries", ""},
+		{"config's ledger missing", []string{"ledger", "verify", "--config", elsewhere}, 1, "", "missing.db does not exist"},
+		{"invalid config", []string{"incident", "list", "--config", bad}, 1, "", `bad.yaml:2:11: ledger.driver: must be one of sqlite, postgres, got "mysql"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := run(t, "", tt.args...)
+			if code != tt.wantCode || !strings.Contains(out, tt.wantOut) || !strings.Contains(errOut, tt.wantErr) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want %d, %q, %q", code, out, errOut, tt.wantCode, tt.wantOut, tt.wantErr)
+			}
+		})
+	}
+}
