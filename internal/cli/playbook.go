@@ -1,13 +1,17 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/firebreak-sec/firebreak/internal/action/catalog"
+	"github.com/firebreak-sec/firebreak/internal/event"
+	"github.com/firebreak-sec/firebreak/internal/pattern"
 	"github.com/firebreak-sec/firebreak/internal/playbook"
 )
 
@@ -20,9 +24,10 @@ Playbooks are YAML files that say which events to respond to and which
 actions to take. See docs/playbooks.md for the language.`),
 		Example: strings.TrimSpace(`
   firebreak playbook validate playbooks/
+  firebreak playbook test playbooks/exposed-key.yaml event.json
   firebreak playbook list --dir playbooks/`),
 	}
-	cmd.AddCommand(newPlaybookValidateCmd(e), newPlaybookListCmd(e))
+	cmd.AddCommand(newPlaybookValidateCmd(e), newPlaybookListCmd(e), newPlaybookTestCmd(e))
 	return cmd
 }
 
@@ -109,4 +114,140 @@ same name.`),
 	}
 	cmd.Flags().StringVar(&dir, "dir", "", "a directory of playbooks that add to and override the built-in ones")
 	return cmd
+}
+
+func newPlaybookTestCmd(e *env) *cobra.Command {
+	var inc playbook.Incident
+	cmd := &cobra.Command{
+		Use:   "test PLAYBOOK EVENT-FILE",
+		Short: "Show what a playbook would do for an event, without acting",
+		Long: strings.TrimSpace(`
+Compiles the playbook, decodes the event file (any shape serve accepts),
+and for each event shows whether a trigger pattern matches, the when, the
+dedup key, and for every step and for_each item whether it runs, whether
+it needs approval, and its resolved parameters. No action runs, so a
+parameter that refers to an earlier step's output shows that the step
+did not run. Exits 1 when the playbook does not compile or the event does
+not decode.`),
+		Example: strings.TrimSpace(`
+  firebreak playbook test playbooks/exposed-key.yaml event.json
+  firebreak playbook test --seen-before --count 3 x.yaml finding.json`),
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			reg, err := catalog.Registry()
+			if err != nil {
+				return err
+			}
+			p, err := playbook.LoadFile(reg, args[0])
+			if err != nil {
+				var list playbook.ErrorList
+				if errors.As(err, &list) {
+					fmt.Fprintln(e.stdout, err)
+					return &exitError{code: 1}
+				}
+				return err
+			}
+			data, err := os.ReadFile(args[1])
+			if err != nil {
+				return err
+			}
+			events, err := event.Decode(data)
+			if err != nil {
+				return fmt.Errorf("%s: %w", args[1], err)
+			}
+			m := pattern.NewMatcher()
+			for i, t := range p.Triggers() {
+				if err := m.Add(fmt.Sprintf("trigger[%d]", i), t); err != nil {
+					return err
+				}
+			}
+			if inc.ID == "" {
+				inc.ID = "test"
+			}
+			for i := range events {
+				if err := testEvent(cmd.Context(), e, p, m, &events[i], inc); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&inc.Count, "count", 1, "the incident's event count, incident.count")
+	cmd.Flags().BoolVar(&inc.SeenBefore, "seen-before", false, "pretend an earlier incident had the same subjects, incident.seen_before")
+	return cmd
+}
+
+// testEvent prints what the plan would do for one event.
+func testEvent(ctx context.Context, e *env, p *playbook.Plan, m *pattern.Matcher, evt *event.Event, inc playbook.Incident) error {
+	out := e.stdout
+	fmt.Fprintf(out, "event %s (%s, %s)\n", evt.ID, evt.Source, evt.FindingType)
+	matched, err := m.Match(evt.EventBridgeJSON(), nil)
+	if err != nil {
+		return err
+	}
+	if len(matched) == 0 {
+		fmt.Fprintln(out, "  trigger: no pattern matches")
+		return nil
+	}
+	fmt.Fprintf(out, "  trigger: %s matches\n", strings.Join(matched, ", "))
+	in, err := playbook.NewInput(evt, inc)
+	if err != nil {
+		return err
+	}
+	ok, err := p.Matches(ctx, in)
+	switch {
+	case err != nil:
+		fmt.Fprintf(out, "  when: %v\n", err)
+		return nil
+	case !ok:
+		fmt.Fprintln(out, "  when: false")
+		return nil
+	}
+	key, err := p.DedupKey(ctx, in)
+	if err != nil {
+		fmt.Fprintf(out, "  dedup: %v\n", err)
+	} else {
+		fmt.Fprintf(out, "  dedup: %s\n", key)
+	}
+	for _, s := range p.Steps() {
+		items, err := s.Items(ctx, in)
+		if err != nil {
+			fmt.Fprintf(out, "  step %s: %v\n", s.ID(), err)
+			continue
+		}
+		if len(items) == 0 {
+			fmt.Fprintf(out, "  step %s: for_each is empty\n", s.ID())
+		}
+		for _, it := range items {
+			name := s.ID()
+			if k := it.Key(); k != "" {
+				name += "[" + k + "]"
+			}
+			fmt.Fprintf(out, "  step %s: %s\n", name, describeItem(ctx, in, s, it))
+		}
+	}
+	return nil
+}
+
+func describeItem(ctx context.Context, in *playbook.Input, s *playbook.Step, it playbook.Item) string {
+	on, err := s.Enabled(ctx, in, it)
+	switch {
+	case err != nil:
+		return err.Error()
+	case !on:
+		return "skipped (when is false)"
+	}
+	approval, err := s.NeedsApproval(ctx, in, it)
+	if err != nil {
+		return err.Error()
+	}
+	params, err := s.Resolve(ctx, in, it)
+	if err != nil {
+		return err.Error()
+	}
+	line := s.Action().Meta().ID + " " + params.String()
+	if approval {
+		line += " (needs approval)"
+	}
+	return line
 }

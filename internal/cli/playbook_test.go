@@ -119,3 +119,108 @@ func TestPlaybookList(t *testing.T) {
 		t.Errorf("list (-got +want):\n%s", diff)
 	}
 }
+
+func TestPlaybookTest(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"keys.yaml": `name: keys
+trigger: {source: [aws.guardduty, aws.health]}
+when: size(subjects.access_keys) > 0
+steps:
+  - id: first
+    action: core.log
+    with: {message: "${{ finding_type }}"}
+  - id: each
+    action: core.log
+    for_each: subjects.access_keys
+    when: item.user_name != ""
+    approval: {when: incident.seen_before}
+    with: {message: "key ${{ item.id }} of ${{ item.user_name }}"}
+  - id: after
+    action: core.log
+    with: {message: "${{ steps.first.output.message }}"}
+`,
+		"bad.yaml": "name: bad\n",
+	})
+	health := "../samples/data/health/risk-credentials-exposed-aws-health-tools.json"
+	recon := "../samples/data/guardduty/finding-recon-iamuser-maliciousipcaller-custom-autoresp.json"
+	brute := "../samples/data/guardduty/unauthorizedaccess-ec2-sshbruteforce-gd2acl.json"
+	ec2 := "../samples/data/ec2/instance-state-change-awsdocs.json"
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  []string
+	}{
+		{
+			name:     "a key without a user is skipped; outputs are not available",
+			args:     []string{health},
+			wantCode: 0,
+			wantOut: []string{
+				"event 121345678-1234-1234-1234-123456789012 (aws.health, AWS_RISK_CREDENTIALS_EXPOSED)",
+				"  trigger: trigger[0] matches",
+				"  dedup: arn:aws:health:us-east-1::event/AWS_RISK_CREDENTIALS_EXPOSED_XXXXXXXXXXXXXXXXX/ACCESS_KEY_ID_HERE",
+				`  step first: core.log level="info" message="AWS_RISK_CREDENTIALS_EXPOSED"`,
+				"  step each[0]: skipped (when is false)",
+				"  step after: step after: with.message: steps.first.output.message: step first has no output: it did not run",
+			},
+		},
+		{
+			name:     "seen before needs approval",
+			args:     []string{"--seen-before", recon},
+			wantCode: 0,
+			wantOut: []string{
+				"event 30bf285e52a1e405084ff6ec28e06e17 (aws.guardduty, Recon:IAMUser/MaliciousIPCaller.Custom)",
+				"  trigger: trigger[0] matches",
+				"  dedup: 30bf285e52a1e405084ff6ec28e06e17",
+				`  step first: core.log level="info" message="Recon:IAMUser/MaliciousIPCaller.Custom"`,
+				`  step each[0]: core.log level="info" message="key GeneratedFindingAccessKeyId of GeneratedFindingUserName" (needs approval)`,
+				"  step after: step after: with.message: steps.first.output.message: step first has no output: it did not run",
+			},
+		},
+		{
+			name:     "when is false",
+			args:     []string{brute},
+			wantCode: 0,
+			wantOut: []string{
+				"event 02be5693b63eea1d67e6f321c6aee4f3 (aws.guardduty, UnauthorizedAccess:EC2/SSHBruteForce)",
+				"  trigger: trigger[0] matches",
+				"  when: false",
+			},
+		},
+		{
+			name:     "no trigger matches",
+			args:     []string{ec2},
+			wantCode: 0,
+			wantOut:  nil, // checked below: one event line and "no pattern matches"
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"playbook", "test"}, tt.args[:len(tt.args)-1]...)
+			args = append(args, filepath.Join(dir, "keys.yaml"), tt.args[len(tt.args)-1])
+			code, out, errOut := run(t, "", args...)
+			if code != tt.wantCode {
+				t.Fatalf("exit %d; want %d (stderr %q)", code, tt.wantCode, errOut)
+			}
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			if tt.wantOut == nil {
+				if len(lines) != 2 || lines[1] != "  trigger: no pattern matches" {
+					t.Errorf("output %q; want the event and no match", lines)
+				}
+				return
+			}
+			if diff := cmp.Diff(lines, tt.wantOut); diff != "" {
+				t.Errorf("stdout (-got +want):\n%s", diff)
+			}
+		})
+	}
+
+	code, out, _ := run(t, "", "playbook", "test", filepath.Join(dir, "bad.yaml"), health)
+	if code != 1 || !strings.Contains(out, "bad.yaml:1:1: trigger: required") {
+		t.Errorf("a broken playbook: exit %d, output %q; want 1 and its errors", code, out)
+	}
+	code, _, errOut := run(t, "", "playbook", "test", filepath.Join(dir, "keys.yaml"), filepath.Join(dir, "bad.yaml"))
+	if code != 1 || !strings.Contains(errOut, "bad.yaml") {
+		t.Errorf("an event file that is not an event: exit %d, stderr %q; want 1 naming the file", code, errOut)
+	}
+}
