@@ -148,13 +148,6 @@ func (c *compiler) compile(data []byte) *Plan {
 }
 
 func (c *compiler) syntaxError(err error) {
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		for _, m := range te.Errors {
-			c.errorf(nil, "", msgSyntax, m)
-		}
-		return
-	}
 	msg := err.Error()
 	if m := reYAMLLine.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
@@ -235,7 +228,8 @@ func (c *compiler) steps(n *yaml.Node) []Stage {
 		if !ok {
 			return nil
 		}
-		r := &rawStep{step: &Step{line: item.Line}, node: c.resolve(item), path: path, fields: fields, stage: stage}
+		node := c.resolve(item)
+		r := &rawStep{step: &Step{line: node.Line}, node: node, path: path, fields: fields, stage: stage}
 		s := r.step
 		if e, ok := fields["id"]; !ok {
 			c.errorf(r.node, join(path, "id"), msgRequired)
