@@ -350,3 +350,41 @@ func TestLedgerCommandsReadConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestLedgerCommandsOnPostgres(t *testing.T) {
+	dsn := ledgertest.PostgresDSN(t)
+	ctx := context.Background()
+	schema := ledgertest.NewSchemaName()
+	t.Cleanup(func() { ledgertest.DropSchema(t, dsn, schema) })
+	s, err := ledger.OpenPostgres(ctx, dsn, ledger.Options{Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id string
+	err = s.Update(ctx, func(tx ledger.Tx) error {
+		inc, _, err := tx.RecordFinding(ctx, ledger.Finding{DedupKey: "pg", Title: "on PostgreSQL", Subjects: []ledger.Subject{{Kind: ledger.SubjectIP, Value: "203.0.113.1"}}})
+		id = inc.ID
+		return err
+	})
+	_ = s.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// pgx passes unknown DSN keys to the server as run-time parameters.
+	db := dsn + " search_path=" + schema
+	if strings.Contains(dsn, "://") {
+		sep := "?"
+		if strings.Contains(dsn, "?") {
+			sep = "&"
+		}
+		db = dsn + sep + "search_path=" + schema
+	}
+	code, out, errOut := run(t, "", "ledger", "verify", "--db", db)
+	if code != 0 || out != "ok: 1 entries, chain intact\n" {
+		t.Errorf("verify: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	code, out, errOut = run(t, "", "incident", "list", "--db", db, "--subject", "ip=203.0.113.1")
+	if code != 0 || !strings.Contains(out, id) || !strings.Contains(out, "on PostgreSQL") {
+		t.Errorf("list: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
