@@ -221,7 +221,7 @@ func testEvent(ctx context.Context, e *env, p *playbook.Plan, m *pattern.Matcher
 		for _, it := range items {
 			name := s.ID()
 			if k := it.Key(); k != "" {
-				name += "[" + k + "]"
+				name += "[" + k + "] (" + it.String() + ")"
 			}
 			fmt.Fprintf(out, "  step %s: %s\n", name, describeItem(ctx, in, s, it))
 		}

@@ -3,6 +3,7 @@ package playbook
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -193,6 +194,29 @@ func (it Item) Key() string {
 		return ""
 	}
 	return strconv.Itoa(it.index)
+}
+
+// String describes the item for logs and the ledger: a scalar as text, a
+// subject as its fields ("id=AKIA… user_name=bob"), "" without for_each.
+func (it Item) String() string {
+	if it.val == nil {
+		return ""
+	}
+	if s, err := display(it.val); err == nil {
+		return s
+	}
+	rv := reflect.ValueOf(it.val.Value())
+	if rv.Kind() != reflect.Struct {
+		return fmt.Sprint(it.val.Value())
+	}
+	var parts []string
+	for i := range rv.NumField() {
+		name := rv.Type().Field(i).Tag.Get("cel")
+		if f := rv.Field(i); name != "" && !f.IsZero() {
+			parts = append(parts, fmt.Sprintf("%s=%v", name, f.Interface()))
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 // maxItems bounds a for_each.

@@ -74,6 +74,9 @@ func run(t *testing.T, p *Plan, in *Input) []string {
 			}
 			for _, it := range items {
 				prefix := s.ID() + "[" + it.Key() + "]"
+				if it.Key() != "" {
+					prefix += "{" + it.String() + "}"
+				}
 				on, err := s.Enabled(ctx, in, it)
 				if err != nil {
 					lines = append(lines, prefix+": "+err.Error())
@@ -140,7 +143,7 @@ func TestEvaluate(t *testing.T) {
 				`block[]: approval=no instance_id="i-99999999" ips=["198.51.100.0"] ttl=1h0m0s`,
 				`tell[]: approval=no level="info" message="blocked 1 address(es) for i-99999999"`,
 				`pause[]: approval=no duration=2s`,
-				`per_ip[0]: approval=no ips=["198.51.100.0", "198.51.100.0/32", "fixed"] ttl=1h0m0s`,
+				`per_ip[0]{ip=198.51.100.0 port=22 protocol=TCP country=GeneratedFindingCountryName org=GeneratedFindingORG}: approval=no ips=["198.51.100.0", "198.51.100.0/32", "fixed"] ttl=1h0m0s`,
 				`last[]: approval=no level="info" message="done: 198.51.100.0"`,
 			},
 		},
@@ -155,7 +158,7 @@ func TestEvaluate(t *testing.T) {
 				`block[]: approval=no instance_id="i-99999999" ips=["198.51.100.0"] ttl=30m0s`,
 				`tell[]: approval=no level="info" message="blocked 1 address(es) for i-99999999"`,
 				`pause[]: approval=no duration=2s`,
-				`per_ip[0]: approval=yes ips=["198.51.100.0", "198.51.100.0/32", "fixed"] ttl=1h0m0s`,
+				`per_ip[0]{ip=198.51.100.0 port=22 protocol=TCP country=GeneratedFindingCountryName org=GeneratedFindingORG}: approval=yes ips=["198.51.100.0", "198.51.100.0/32", "fixed"] ttl=1h0m0s`,
 				`last[]: approval=no level="info" message="done: 198.51.100.0"`,
 			},
 		},
@@ -170,8 +173,8 @@ func TestEvaluate(t *testing.T) {
 				`block[]: approval=no instance_id="i-99999999" ips=["198.51.100.0"] ttl=30m0s`,
 				`tell[]: approval=no level="info" message="blocked 1 address(es) for i-99999999"`,
 				`pause[]: approval=no duration=2s`,
-				`per_ip[0]: skipped`,
-				`key[0]: step key: with.access_key_id: "GeneratedFindingAccessKeyId" is not an access key id (AKIA… or ASIA…, 20 characters)`,
+				`per_ip[0]{ip=198.51.100.0 country=GeneratedFindingCountryName org=GeneratedFindingORG}: skipped`,
+				`key[0]{id=GeneratedFindingAccessKeyId user_name=GeneratedFindingUserName account=123456789012}: step key: with.access_key_id: "GeneratedFindingAccessKeyId" is not an access key id (AKIA… or ASIA…, 20 characters)`,
 				`last[]: approval=no level="info" message="done: 198.51.100.0"`,
 			},
 		},
@@ -238,7 +241,7 @@ func TestBuiltinExample(t *testing.T) {
 	got := run(t, p, in)
 	want := []string{
 		`announce[]: approval=no level="info" message="AWS_RISK_CREDENTIALS_EXPOSED in account 123456789012: 1 key(s) named"`,
-		`each_key[0]: approval=no level="warn" message="would disable ACCESS_KEY_ID_HERE of an unknown user"`,
+		`each_key[0]{id=ACCESS_KEY_ID_HERE account=123456789012}: approval=no level="warn" message="would disable ACCESS_KEY_ID_HERE of an unknown user"`,
 		`settle[]: approval=no duration=5s`,
 	}
 	if diff := cmp.Diff(got, want); diff != "" {
