@@ -75,16 +75,16 @@ func TestSameArrayStaysLinear(t *testing.T) {
 }
 
 // TestTooComplex checks that an event whose arrays would take too long is
-// an error, not a hang. The other patterns make a.x, then b.y, then a.z
-// the automaton's order (by how many patterns use each field), so every
-// element of a chosen for a.x is carried across all of b: the work grows
-// with len(a) * len(b).
+// an error, not a hang. The other patterns make c.a.x, then c.b.y, then
+// c.a.z the automaton's order (by how many patterns use each field), so
+// every element of a chosen for x is carried across all of the b in the
+// same element of c: the work grows with len(a) * len(b).
 func TestTooComplex(t *testing.T) {
 	m := NewMatcher()
 	for name, p := range map[string]string{
-		"p": `{"a":{"x":["1"],"z":["2"]},"b":{"y":["1"]}}`,
-		"q": `{"a":{"x":["5"]},"b":{"y":["5"]}}`,
-		"r": `{"a":{"x":["6"]}}`,
+		"p": `{"c":{"a":{"x":["1"],"z":["2"]},"b":{"y":["1"]}}}`,
+		"q": `{"c":{"a":{"x":["5"]},"b":{"y":["5"]}}}`,
+		"r": `{"c":{"a":{"x":["6"]}}}`,
 	} {
 		if err := m.Add(name, []byte(p)); err != nil {
 			t.Fatal(err)
@@ -96,7 +96,9 @@ func TestTooComplex(t *testing.T) {
 		for i := range a {
 			a[i], b[i] = `{"x":"1","z":"1"}`, `{"y":"1"}`
 		}
-		return []byte(`{"a":[` + strings.Join(a, ",") + `],"b":[` + strings.Join(b, ",") + `]}`)
+		// The second element of c keeps the b of the first from being all
+		// the b there is, so the values cannot be reused from one x to the next.
+		return []byte(`{"c":[{"a":[` + strings.Join(a, ",") + `],"b":[` + strings.Join(b, ",") + `]},{"b":[{"y":"0"}]}]}`)
 	}
 	if _, err := m.Match(ev(1000), nil); err != nil {
 		t.Errorf("1000 elements: %v", err)

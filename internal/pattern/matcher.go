@@ -100,6 +100,7 @@ type compiled struct {
 	fieldID map[string]int32
 	start   *state // nil when there are no patterns
 	nedges  int
+	nfts    int
 	pool    sync.Pool // *scratch
 }
 
@@ -185,12 +186,18 @@ type edge struct {
 // fieldTrans holds the conditions on one field leaving one state, indexed
 // by the kind of test.
 type fieldTrans struct {
+	// Hot: what collect reads for every value, first and together.
+	has    uint16 // has* bits: which indexes below are not empty
+	id     int32
 	field  int32
+	small  []exactEntry // exact strings when there are few: compared, not hashed
+	exact  map[string][]int32
+	linear []linTest // wildcard, numeric, cidr, anything-but
 	edges  []*edge
-	canon  map[string]int32 // condition canon → edge index (build time)
-	absent []int32          // edges also taken when the field has no value
 
-	exact      map[string][]int32
+	absent []int32          // edges also taken when the field has no value
+	canon  map[string]int32 // condition canon → edge index (build time only)
+
 	nums       map[float64][]int32
 	null       []int32
 	tru        []int32
@@ -201,8 +208,56 @@ type fieldTrans struct {
 	foldExact  map[string][]int32
 	foldPrefix lenMap
 	foldSuffix lenMap
-	hasFold    bool
-	linear     []linTest // wildcard, numeric, cidr, anything-but
+}
+
+// exactEntry is one exact string and the edges it leads along.
+type exactEntry struct {
+	s     string
+	edges []int32
+}
+
+// maxSmall is the most exact strings compared one by one.
+const maxSmall = 4
+
+// Bits of fieldTrans.has.
+const (
+	hasExact uint16 = 1 << iota
+	hasNums
+	hasNull
+	hasTrue
+	hasFalse
+	hasAny
+	hasPrefix
+	hasSuffix
+	hasFold
+	hasLinear
+)
+
+// finish sets the has bits and the small exact list once ft is built, and
+// drops what only building needs.
+func (ft *fieldTrans) finish() {
+	ft.canon = nil
+	set := func(bit uint16, on bool) {
+		if on {
+			ft.has |= bit
+		}
+	}
+	set(hasExact, len(ft.exact) > 0)
+	set(hasNums, len(ft.nums) > 0)
+	set(hasNull, len(ft.null) > 0)
+	set(hasTrue, len(ft.tru) > 0)
+	set(hasFalse, len(ft.fals) > 0)
+	set(hasAny, len(ft.any) > 0)
+	set(hasPrefix, len(ft.prefix.m) > 0)
+	set(hasSuffix, len(ft.suffix.m) > 0)
+	set(hasFold, len(ft.foldExact)+len(ft.foldPrefix.m)+len(ft.foldSuffix.m) > 0)
+	set(hasLinear, len(ft.linear) > 0)
+	if n := len(ft.exact); n > 0 && n <= maxSmall {
+		for str, edges := range ft.exact {
+			ft.small = append(ft.small, exactEntry{s: str, edges: edges})
+		}
+		ft.exact = nil
+	}
 }
 
 // lenMap maps prefixes (or suffixes) to edges, with the distinct lengths
@@ -332,7 +387,7 @@ func build(patterns map[string]*Pattern) *compiled {
 	if c.start != nil {
 		c.setKeep(c.start, map[*state][]int32{})
 	}
-	nf, ne, np := len(c.fields), c.nedges, len(c.names)
+	nf, ne, np, nt := len(c.fields), c.nedges, len(c.names), c.nfts
 	c.pool.New = func() any {
 		return &scratch{
 			c:        c,
@@ -340,6 +395,9 @@ func build(patterns map[string]*Pattern) *compiled {
 			pgen:     make([]uint32, np),
 			edgeGen:  make([]uint32, ne),
 			edgeElem: make([]int32, ne),
+			ftGen:    make([]uint32, nt),
+			ftFrom:   make([]int32, nt),
+			ftTo:     make([]int32, nt),
 		}
 	}
 	return c
@@ -354,6 +412,7 @@ func (c *compiled) setKeep(st *state, memo map[*state][]int32) []int32 {
 	var below []int32
 	st.refs = st.refs[:0]
 	for _, ft := range st.trans {
+		ft.finish()
 		st.refs = append(st.refs, transRef{field: ft.field, absent: len(ft.absent) > 0, ft: ft})
 		below = append(below, ft.field)
 		for _, ed := range ft.edges {
@@ -396,7 +455,8 @@ func (c *compiled) addCondition(st *state, field int32, cond *condition) *state 
 		}
 	}
 	if ft == nil {
-		ft = &fieldTrans{field: field, canon: map[string]int32{}}
+		ft = &fieldTrans{id: int32(c.nfts), field: field, canon: map[string]int32{}}
+		c.nfts++
 		st.trans = append(st.trans, ft)
 	}
 	if e, ok := ft.canon[cond.canon]; ok {
@@ -437,16 +497,13 @@ func (c *compiled) addCondition(st *state, field int32, cond *condition) *state 
 			ft.suffix.add(t.s, e)
 		case opPrefixFold:
 			ft.foldPrefix.add(t.s, e)
-			ft.hasFold = true
 		case opSuffixFold:
 			ft.foldSuffix.add(t.s, e)
-			ft.hasFold = true
 		case opEqualsFold:
 			if ft.foldExact == nil {
 				ft.foldExact = map[string][]int32{}
 			}
 			ft.foldExact[t.s] = appendUnique(ft.foldExact[t.s], e)
-			ft.hasFold = true
 		default:
 			ft.linear = append(ft.linear, linTest{t: t, edge: e})
 		}
@@ -474,8 +531,13 @@ type scratch struct {
 	hits       []int32
 	fold       []byte
 	mstack     []int32 // array elements chosen on the current path
-	steps      int     // work done by visit, against maxSteps
-	tooComplex bool    // visit gave up
+	pairs      []pair  // edges to take, per transition being visited
+	cache      []pair  // edges to take from transitions visited unnarrowed
+	ftGen      []uint32
+	ftFrom     []int32 // by fieldTrans id: cache[ftFrom:ftTo] when ftGen == gen
+	ftTo       []int32
+	steps      int  // work done by visit, against maxSteps
+	tooComplex bool // visit gave up
 }
 
 // maxSteps bounds the work of matching one event: values examined and
@@ -499,11 +561,13 @@ func (s *scratch) reset() {
 	s.gen++
 	if s.gen == 0 { // wrapped: forget old marks
 		clear(s.pgen)
+		clear(s.ftGen)
 		s.gen = 1
 	}
 	s.matched = s.matched[:0]
 	s.mstack = s.mstack[:0]
 	s.steps, s.tooComplex = 0, false
+	s.pairs, s.cache = s.pairs[:0], s.cache[:0]
 	s.hits = s.hits[:0]
 }
 
@@ -542,48 +606,94 @@ func (s *scratch) visit(st *state) bool {
 		if len(s.mstack) > 0 {
 			lo, hi = s.narrow(ft.field, vals)
 		}
-		s.egen++
-		if s.egen == 0 {
-			clear(s.edgeGen)
-			s.egen = 1
-		}
-		gen := s.egen
-		if s.steps += hi - lo; s.steps > maxSteps {
-			s.tooComplex = true
-			return true
-		}
-		for k := lo; k < hi; k++ {
-			v := &s.vals[ft.field][k]
-			base := len(s.hits)
-			s.hits = s.collect(ft, v, s.hits)
-			end := len(s.hits)
-			for h := base; h < end; h++ {
-				ed := ft.edges[s.hits[h]]
-				el := v.elem
-				for el != 0 && s.elems[el].node.depth > ed.keep {
-					el = s.elems[el].parent
-				}
-				if s.edgeGen[ed.id] == gen && s.edgeElem[ed.id] == el {
-					continue
-				}
-				s.edgeGen[ed.id], s.edgeElem[ed.id] = gen, el
-				pushed := el != 0
-				if pushed {
-					s.mstack = append(s.mstack, el)
-				}
-				stop := s.visit(ed.next)
-				if pushed {
-					s.mstack = s.mstack[:len(s.mstack)-1]
-				}
-				if stop {
-					s.hits = s.hits[:base]
+		// The edges the values lead along, with the array element each
+		// pins. A transition is reached more than once in an event only
+		// under different array elements chosen earlier; when those did
+		// not narrow the values, the list is the same each time, so it is
+		// computed once.
+		cached := len(s.mstack) > 0 && lo == 0 && hi == len(vals)
+		var from, to int
+		if cached {
+			if s.ftGen[ft.id] != s.gen {
+				if s.steps += hi - lo; s.steps > maxSteps {
+					s.tooComplex = true
 					return true
 				}
+				start := len(s.cache)
+				s.cache = s.pairsFor(ft, vals, lo, hi, s.cache)
+				s.ftGen[ft.id], s.ftFrom[ft.id], s.ftTo[ft.id] = s.gen, int32(start), int32(len(s.cache))
 			}
-			s.hits = s.hits[:base]
+			from, to = int(s.ftFrom[ft.id]), int(s.ftTo[ft.id])
+		} else {
+			if s.steps += hi - lo; s.steps > maxSteps {
+				s.tooComplex = true
+				return true
+			}
+			from = len(s.pairs)
+			s.pairs = s.pairsFor(ft, vals, lo, hi, s.pairs)
+			to = len(s.pairs)
+		}
+		for j := from; j < to; j++ {
+			var p pair
+			if cached {
+				p = s.cache[j]
+			} else {
+				p = s.pairs[j]
+			}
+			if p.el != 0 {
+				s.mstack = append(s.mstack, p.el)
+			}
+			stop := s.visit(ft.edges[p.edge].next)
+			if p.el != 0 {
+				s.mstack = s.mstack[:len(s.mstack)-1]
+			}
+			if stop {
+				if !cached {
+					s.pairs = s.pairs[:from]
+				}
+				return true
+			}
+		}
+		if !cached {
+			s.pairs = s.pairs[:from]
 		}
 	}
 	return false
+}
+
+// pair is an edge to take and the array element it pins (0: none).
+type pair struct {
+	edge int32 // index in the fieldTrans's edges
+	el   int32
+}
+
+// pairsFor appends to buf the edges of ft that vals[lo:hi] lead along,
+// each with the element it pins: the value's innermost array element,
+// lifted to the deepest array a later field of the edge can share.
+func (s *scratch) pairsFor(ft *fieldTrans, vals []leaf, lo, hi int, buf []pair) []pair {
+	s.egen++
+	if s.egen == 0 {
+		clear(s.edgeGen)
+		s.egen = 1
+	}
+	gen := s.egen
+	for k := lo; k < hi; k++ {
+		v := &vals[k]
+		s.hits = s.collect(ft, v, s.hits[:0])
+		for _, h := range s.hits {
+			ed := ft.edges[h]
+			el := v.elem
+			for el != 0 && s.elems[el].node.depth > ed.keep {
+				el = s.elems[el].parent
+			}
+			if s.edgeGen[ed.id] == gen && s.edgeElem[ed.id] == el {
+				continue
+			}
+			s.edgeGen[ed.id], s.edgeElem[ed.id] = gen, el
+			buf = append(buf, pair{edge: h, el: el})
+		}
+	}
+	return buf
 }
 
 // narrow returns the range of vals that may be used together with the
@@ -631,16 +741,29 @@ func searchSeq(vals []leaf, q int32) int {
 // collect appends the indexes of the edges of ft whose condition v meets.
 // An edge may appear more than once.
 func (s *scratch) collect(ft *fieldTrans, v *leaf, hits []int32) []int32 {
-	hits = append(hits, ft.any...)
+	has := ft.has
+	if has&hasAny != 0 {
+		hits = append(hits, ft.any...)
+	}
 	switch v.kind {
 	case kString:
 		str := s.str(v)
-		if ft.exact != nil {
+		for i := range ft.small {
+			if e := &ft.small[i]; e.s == bstr(str) {
+				hits = append(hits, e.edges...)
+				break
+			}
+		}
+		if has&hasExact != 0 {
 			hits = append(hits, ft.exact[bstr(str)]...)
 		}
-		hits = ft.prefix.prefixes(str, hits)
-		hits = ft.suffix.suffixes(str, hits)
-		if ft.hasFold {
+		if has&hasPrefix != 0 {
+			hits = ft.prefix.prefixes(str, hits)
+		}
+		if has&hasSuffix != 0 {
+			hits = ft.suffix.suffixes(str, hits)
+		}
+		if has&hasFold != 0 {
 			s.fold = appendFold(s.fold[:0], str)
 			if ft.foldExact != nil {
 				hits = append(hits, ft.foldExact[bstr(s.fold)]...)
@@ -649,7 +772,7 @@ func (s *scratch) collect(ft *fieldTrans, v *leaf, hits []int32) []int32 {
 			hits = ft.foldSuffix.suffixes(s.fold, hits)
 		}
 	case kNumber:
-		if ft.nums != nil {
+		if has&hasNums != 0 {
 			hits = append(hits, ft.nums[v.num]...)
 		}
 	case kNull:
@@ -659,10 +782,12 @@ func (s *scratch) collect(ft *fieldTrans, v *leaf, hits []int32) []int32 {
 	case kFalse:
 		hits = append(hits, ft.fals...)
 	}
-	for i := range ft.linear {
-		lt := &ft.linear[i]
-		if s.linearMatch(lt.t, v) {
-			hits = append(hits, lt.edge)
+	if has&hasLinear != 0 {
+		for i := range ft.linear {
+			lt := &ft.linear[i]
+			if s.linearMatch(lt.t, v) {
+				hits = append(hits, lt.edge)
+			}
 		}
 	}
 	return hits
