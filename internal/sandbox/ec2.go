@@ -11,6 +11,7 @@ package sandbox
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -253,6 +254,24 @@ type ec2Call struct {
 	now     time.Time
 	profile *InstanceProfile // resolved before locking, for the calls that name one
 	trail   []TrailResource
+	events  []BusEvent // published after the lock is released
+}
+
+// stateChanged queues the "EC2 Instance State-change Notification" events
+// EC2 sends on the bus for each state an instance passes through.
+func (c *ec2Call) stateChanged(id string, states ...string) {
+	for i, st := range states {
+		if i > 0 && st == states[i-1] {
+			continue
+		}
+		detail, _ := json.Marshal(map[string]string{"instance-id": id, "state": st})
+		c.events = append(c.events, BusEvent{
+			Source: "aws.ec2", DetailType: "EC2 Instance State-change Notification",
+			Account: c.r.account, Region: c.r.region, Time: c.now,
+			Resources: []string{fmt.Sprintf("arn:aws:ec2:%s:%s:instance/%s", c.r.region, c.r.account, id)},
+			Detail:    detail,
+		})
+	}
 }
 
 // commit returns DryRunOperation for a dry run that got this far: every
@@ -416,7 +435,7 @@ var ec2Ops = map[string]ec2Op{
 }
 
 // Handle serves one EC2 request.
-func (s *ec2Service) Handle(_ context.Context, req *Request) (*Response, error) {
+func (s *ec2Service) Handle(ctx context.Context, req *Request) (*Response, error) {
 	op := ec2Ops[req.Operation]
 	if op == nil {
 		return nil, ec2Errorf("InvalidAction", "The action %s is not valid for this web service.", req.Operation)
@@ -438,6 +457,11 @@ func (s *ec2Service) Handle(_ context.Context, req *Request) (*Response, error) 
 	c.r = s.region(req.Caller.Account, req.Region)
 	kids, err := op(c)
 	s.mu.Unlock()
+	for _, ev := range c.events {
+		if perr := s.sb.Publish(ctx, ev); perr != nil {
+			return nil, fmt.Errorf("ec2 %s: %w", req.Operation, perr)
+		}
+	}
 
 	req.Trail.RequestParameters = ec2TrailParameters(p)
 	req.Trail.Resources = c.trail

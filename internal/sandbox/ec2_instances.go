@@ -165,6 +165,7 @@ func (c *ec2Call) runInstances() ([]*xnNode, error) {
 		c.r.setTags(inst.ENI, tags["network-interface"])
 		c.r.setTags(inst.RootVolume, tags["volume"])
 		c.touched(inst.ID)
+		c.stateChanged(inst.ID, "pending", "running")
 	}
 	if token != "" {
 		c.r.tokens[token] = res
@@ -423,6 +424,9 @@ func (c *ec2Call) transition(move func(inst *ec2Instance) (stored, shown string,
 	for _, ch := range changes {
 		ch.inst.State = ch.stored
 		c.touched(ch.inst.ID)
+		if ch.prev != ch.stored {
+			c.stateChanged(ch.inst.ID, ch.current, ch.stored)
+		}
 		items = append(items, xnEl("", xnText("instanceId", ch.inst.ID),
 			ec2StateNode("currentState", ch.current), ec2StateNode("previousState", ch.prev)))
 	}

@@ -224,6 +224,19 @@ func TestEC2InstanceLifecycle(t *testing.T) {
 	if got := stop.StoppingInstances[0]; got.CurrentState.Name != types.InstanceStateNameStopping || got.PreviousState.Name != types.InstanceStateNameRunning {
 		t.Errorf("StopInstances states = %s ← %s", got.CurrentState.Name, got.PreviousState.Name)
 	}
+	var states []string
+	for _, ev := range ts.sb.Events() {
+		if ev.DetailType == "EC2 Instance State-change Notification" && strings.Contains(string(ev.Detail), id) {
+			var d struct{ State string }
+			if err := json.Unmarshal(ev.Detail, &d); err != nil {
+				t.Fatal(err)
+			}
+			states = append(states, d.State)
+		}
+	}
+	if diff := cmp.Diff(states, []string{"pending", "running", "stopping", "stopped"}); diff != "" {
+		t.Errorf("state-change events (-got +want):\n%s", diff)
+	}
 	if err := ec2.NewInstanceStoppedWaiter(c).Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}}, 5e9); err != nil {
 		t.Errorf("InstanceStopped waiter: %v", err)
 	}
