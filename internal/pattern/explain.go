@@ -20,7 +20,7 @@ func (m *Matcher) Explain(event []byte, name string) (string, error) {
 		return "", fmt.Errorf("no pattern named %q", name)
 	}
 	s := c.pool.Get().(*scratch)
-	defer c.pool.Put(s)
+	defer c.put(s)
 	s.reset()
 	if err := s.scan(event); err != nil {
 		return "", err

@@ -73,7 +73,7 @@ func (m *Matcher) Names() []string {
 func (m *Matcher) Match(event []byte, dst []string) ([]string, error) {
 	c := m.cur.Load()
 	s := c.pool.Get().(*scratch)
-	defer c.pool.Put(s)
+	defer c.put(s)
 	s.reset()
 	if err := s.scan(event); err != nil {
 		return dst, err
@@ -89,6 +89,27 @@ func (m *Matcher) Match(event []byte, dst []string) ([]string, error) {
 		dst = append(dst, c.names[id])
 	}
 	return dst, nil
+}
+
+// put returns s to the pool, without the memory a huge event made it grow.
+func (c *compiled) put(s *scratch) {
+	const keep = 1 << 16
+	if cap(s.arena) > 16*keep {
+		s.arena = nil
+	}
+	if cap(s.elems) > keep {
+		s.elems = nil
+	}
+	if cap(s.pairs) > keep || cap(s.cache) > keep || cap(s.hits) > keep {
+		s.pairs, s.cache, s.hits = nil, nil, nil
+	}
+	for _, f := range s.touched {
+		if cap(s.vals[f]) > keep {
+			s.vals[f] = nil
+		}
+	}
+	s.ev = nil // do not keep the caller's event alive
+	c.pool.Put(s)
 }
 
 // compiled is an immutable automaton built from a set of patterns.
