@@ -2,21 +2,25 @@ package catalog
 
 import (
 	"github.com/firebreak-sec/firebreak/internal/action"
+	"github.com/firebreak-sec/firebreak/internal/action/cloudtrail"
 	"github.com/firebreak-sec/firebreak/internal/action/flow"
 	"github.com/firebreak-sec/firebreak/internal/action/iam"
+	"github.com/firebreak-sec/firebreak/internal/action/investigate"
 )
 
 // Actions lists every action, sorted by ID, one per line.
 func Actions() []action.Action {
 	return []action.Action{
-		iam.DeleteAccessKey{},     // aws.iam.delete_access_key
-		iam.DeleteLoginProfile{},  // aws.iam.delete_login_profile
-		iam.DisableAccessKey{},    // aws.iam.disable_access_key
-		iam.QuarantinePrincipal{}, // aws.iam.quarantine_principal
-		iam.RequireMFA{},          // aws.iam.require_mfa
-		iam.RevokeSessions{},      // aws.iam.revoke_sessions
-		flow.Log{},                // core.log
-		flow.Wait{},               // core.wait
+		cloudtrail.SummarizePrincipal{}, // aws.cloudtrail.summarize_principal
+		iam.DeleteAccessKey{},           // aws.iam.delete_access_key
+		iam.DeleteLoginProfile{},        // aws.iam.delete_login_profile
+		iam.DisableAccessKey{},          // aws.iam.disable_access_key
+		iam.QuarantinePrincipal{},       // aws.iam.quarantine_principal
+		iam.RequireMFA{},                // aws.iam.require_mfa
+		iam.RevokeSessions{},            // aws.iam.revoke_sessions
+		investigate.AttackSuccess{},     // aws.investigate.attack_success
+		flow.Log{},                      // core.log
+		flow.Wait{},                     // core.wait
 	}
 }
 
