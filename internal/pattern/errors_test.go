@@ -1,6 +1,8 @@
 package pattern
 
 import (
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -35,6 +37,50 @@ func TestParseErrors(t *testing.T) {
 		fmt.Fprintf(&got, "%s: %v\n", name, perr)
 	}
 	golden := "testdata/errors.golden"
+	if *update {
+		if err := os.WriteFile(golden, []byte(got.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), got.String()); diff != "" {
+		t.Errorf("errors differ from %s (-want +got), run with -update if intended:\n%s", golden, diff)
+	}
+}
+
+// TestEventErrors matches every invalid event under testdata/events and
+// compares the error messages with testdata/events.golden.
+func TestEventErrors(t *testing.T) {
+	files, err := filepath.Glob("testdata/events/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures: %v", err)
+	}
+	m := NewMatcher()
+	if err := m.Add("p", []byte(`{"source":["aws.ec2"],"s":[{"prefix":"a"}],"n":[{"numeric":[">",0]}]}`)); err != nil {
+		t.Fatal(err)
+	}
+	var got strings.Builder
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		if json.Valid(b) {
+			t.Errorf("%s: fixture is valid JSON", name)
+		}
+		_, merr := m.Match(b, nil)
+		var ee *EventError
+		if !errors.As(merr, &ee) {
+			t.Errorf("%s: got %v, want an *EventError", name, merr)
+			continue
+		}
+		fmt.Fprintf(&got, "%s: %v\n", name, merr)
+	}
+	golden := "testdata/events.golden"
 	if *update {
 		if err := os.WriteFile(golden, []byte(got.String()), 0o644); err != nil {
 			t.Fatal(err)
