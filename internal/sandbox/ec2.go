@@ -557,7 +557,11 @@ func ec2TrailParameters(p ec2Params) map[string]any {
 		if k == "Action" || k == "Version" || len(vs) == 0 {
 			continue
 		}
-		ec2TrailPut(out, strings.Split(k, "."), vs[0])
+		v := vs[0]
+		if strings.EqualFold(k, "UserData") || strings.HasSuffix(k, ".UserData") {
+			v = "<sensitiveDataRemoved>" // as CloudTrail writes it: user data may hold secrets
+		}
+		ec2TrailPut(out, strings.Split(k, "."), v)
 	}
 	return out
 }

@@ -959,8 +959,9 @@ func TestEC2TrailResponseElements(t *testing.T) {
 // TestEC2TrailParameters checks the requestParameters shape.
 func TestEC2TrailParameters(t *testing.T) {
 	got := ec2TrailParameters(ec2Params{"Action": {"TerminateInstances"}, "Version": {"2016-11-15"}, "InstanceId.1": {"i-1"}, "InstanceId.2": {"i-2"},
-		"Filter.1.Name": {"tag:a"}, "Filter.1.Value.1": {"x"}, "DryRun": {"true"}})
-	want := map[string]any{"instanceId": []any{"i-1", "i-2"}, "filter": []any{map[string]any{"name": "tag:a", "value": []any{"x"}}}, "dryRun": "true"}
+		"Filter.1.Name": {"tag:a"}, "Filter.1.Value.1": {"x"}, "DryRun": {"true"}, "UserData": {"ZXhwb3J0IFRPS0VOPXNlY3JldA=="}})
+	want := map[string]any{"instanceId": []any{"i-1", "i-2"}, "filter": []any{map[string]any{"name": "tag:a", "value": []any{"x"}}}, "dryRun": "true",
+		"userData": "<sensitiveDataRemoved>"}
 	if diff := cmp.Diff(got, want); diff != "" {
 		t.Errorf("ec2TrailParameters (-got +want):\n%s", diff)
 	}

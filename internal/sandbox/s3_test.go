@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
@@ -392,5 +394,44 @@ func TestS3VirtualHosted(t *testing.T) {
 	body, _ := io.ReadAll(out.Body)
 	if string(body) != "<h1>acme</h1>" {
 		t.Errorf("virtual-hosted GetObject = %q", body)
+	}
+}
+
+// TestS3CloudTrail checks that bucket calls are recorded with the bucket as
+// resource and object calls (data events) are not.
+func TestS3CloudTrail(t *testing.T) {
+	ts := newEC2S3Sandbox(t)
+	c := ts.s3(prodAccount)
+	ctx := context.Background()
+	b := aws.String("acme-public-assets")
+	if _, err := c.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: b, ACL: types.BucketCannedACLPrivate}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: aws.String("index.html")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("no-such-bucket"), Policy: aws.String("{}")}); errorCode(err) != "NoSuchBucket" {
+		t.Fatalf("PutBucketPolicy on a missing bucket: %q", errorCode(err))
+	}
+	ct := cloudtrail.NewFromConfig(ts.config(prodAccount, "us-east-1"))
+	out, err := ct.LookupEvents(ctx, &cloudtrail.LookupEventsInput{LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyResourceName, AttributeValue: b}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range out.Events {
+		got = append(got, aws.ToString(e.EventSource)+" "+aws.ToString(e.EventName))
+	}
+	if diff := cmp.Diff(got, []string{"s3.amazonaws.com PutBucketAcl"}); diff != "" {
+		t.Errorf("LookupEvents ResourceName=%s (-got +want):\n%s", aws.ToString(b), diff)
+	}
+	var failed *TrailRecord
+	for _, r := range ts.sb.Trail() {
+		if r.EventName == "PutBucketPolicy" {
+			failed = &r
+		}
+	}
+	if failed == nil || failed.ErrorCode != "NoSuchBucket" || !strings.Contains(string(failed.RequestParameters), `"bucketName":"no-such-bucket"`) {
+		t.Errorf("failed PutBucketPolicy record = %+v", failed)
 	}
 }
