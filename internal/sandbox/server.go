@@ -186,8 +186,15 @@ func (sb *Sandbox) nameOperation(req *Request, svc Service) error {
 		}
 	case ProtocolJSON10, ProtocolJSON11:
 		target := r.Header.Get("X-Amz-Target")
-		_, op, ok := strings.Cut(target, ".")
-		if !ok || op == "" {
+		if target == "" && req.Service.QueryNamespace != "" {
+			req.Service.Protocol, req.Service.XMLNamespace = ProtocolQuery, req.Service.QueryNamespace
+			return sb.nameOperation(req, svc)
+		}
+		// "AmazonSQS.SendMessage"; botocore prefixes the namespace:
+		// "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents".
+		i := strings.LastIndex(target, ".")
+		op := target[i+1:]
+		if i < 0 || op == "" {
 			return &APIError{Code: "UnknownOperationException", Message: "missing or malformed X-Amz-Target header"}
 		}
 		req.Operation = op
@@ -361,8 +368,12 @@ func encodeError(req *Request, ae *APIError) *Response {
 		}
 	default:
 		h.Set("Content-Type", "text/xml")
+		code := ae.Code
+		if ae.QueryCode != "" {
+			code = ae.QueryCode
+		}
 		fmt.Fprintf(&b, `<ErrorResponse xmlns="%s"><Error><Type>%s</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>%s</RequestId></ErrorResponse>`,
-			req.Service.XMLNamespace, fault, xmlEscape(ae.Code), xmlEscape(ae.Message), req.RequestID)
+			req.Service.XMLNamespace, fault, xmlEscape(code), xmlEscape(ae.Message), req.RequestID)
 	}
 	return &Response{Status: status, Header: h, Body: b.Bytes()}
 }

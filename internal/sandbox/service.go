@@ -169,6 +169,13 @@ type ServiceInfo struct {
 	// Global marks services whose state is not regional (IAM): Request.Region
 	// still carries the signed region.
 	Global bool
+	// QueryNamespace, when set on an awsJson service, says the service also
+	// speaks awsQuery (SQS did until 2023; older SDKs and CLIs still send
+	// form-encoded Action=... requests). A request without X-Amz-Target is
+	// then served as ProtocolQuery with this xmlns: the core fills
+	// Request.Form and encodes errors as awsQuery (APIError.QueryCode as the
+	// code), and the service answers with QueryResult.
+	QueryNamespace string
 }
 
 // name returns Name or SigningName.

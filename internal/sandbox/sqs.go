@@ -59,7 +59,7 @@ var sqsDefaults = map[string]string{
 func newSQSService(sb *Sandbox) Service { return &sqsService{sb: sb, queues: map[string]*queue{}} }
 
 func (s *sqsService) Info() ServiceInfo {
-	return ServiceInfo{SigningName: "sqs", Protocol: ProtocolJSON10, JSONErrorPrefix: "com.amazonaws.sqs#"}
+	return ServiceInfo{SigningName: "sqs", Protocol: ProtocolJSON10, JSONErrorPrefix: "com.amazonaws.sqs#", QueryNamespace: "http://queue.amazonaws.com/doc/2012-11-05/"}
 }
 
 func noQueue() *APIError {
@@ -190,7 +190,9 @@ func (s *sqsService) lookup(req *Request, rawURL string) (*queue, error) {
 
 func (s *sqsService) Handle(ctx context.Context, req *Request) (*Response, error) {
 	var in sqsInput
-	if len(req.Body) > 0 {
+	if req.Form != nil {
+		in = sqsFormInput(req.Form)
+	} else if len(req.Body) > 0 {
 		if err := json.Unmarshal(req.Body, &in); err != nil {
 			return nil, &APIError{Code: "SerializationException", Message: "could not parse the request body: " + err.Error()}
 		}
@@ -218,7 +220,7 @@ func (s *sqsService) Handle(ctx context.Context, req *Request) (*Response, error
 		req.Trail.RequestParameters = map[string]any{"queueName": in.QueueName, "attributes": in.Attributes}
 		req.Trail.ResponseElements = map[string]any{"queueUrl": s.queueURL(req, q)}
 		req.Trail.Resources = []TrailResource{{Type: "AWS::SQS::Queue", Name: q.name, ARN: q.arn}}
-		return JSONResult(map[string]string{"QueueUrl": s.queueURL(req, q)})
+		return sqsResult(req, map[string]string{"QueueUrl": s.queueURL(req, q)})
 	case "GetQueueUrl":
 		account := in.QueueOwnerAWSAccountID
 		if account == "" {
@@ -229,7 +231,7 @@ func (s *sqsService) Handle(ctx context.Context, req *Request) (*Response, error
 			return nil, noQueue()
 		}
 		req.Trail.RequestParameters = map[string]any{"queueName": in.QueueName}
-		return JSONResult(map[string]string{"QueueUrl": s.queueURL(req, q)})
+		return sqsResult(req, map[string]string{"QueueUrl": s.queueURL(req, q)})
 	case "ListQueues":
 		return s.list(req, in)
 	}
@@ -241,22 +243,22 @@ func (s *sqsService) Handle(ctx context.Context, req *Request) (*Response, error
 	now := s.sb.Now()
 	switch req.Operation {
 	case "GetQueueAttributes":
-		return JSONResult(map[string]any{"Attributes": q.attributes(in.AttributeNames, now)})
+		return sqsResult(req, map[string]any{"Attributes": q.attributes(in.AttributeNames, now)})
 	case "SetQueueAttributes":
 		if err := q.set(in.Attributes); err != nil {
 			return nil, err
 		}
 		q.modified = now
 		req.Trail.RequestParameters = map[string]any{"queueUrl": in.QueueURL, "attributes": in.Attributes}
-		return JSONResult(nil)
+		return sqsResult(req, nil)
 	case "DeleteQueue":
 		delete(s.queues, q.account+"/"+q.region+"/"+q.name)
 		close(q.wake)
 		q.wake = make(chan struct{})
-		return JSONResult(nil)
+		return sqsResult(req, nil)
 	case "PurgeQueue":
 		q.messages = nil
-		return JSONResult(nil)
+		return sqsResult(req, nil)
 	case "SendMessage":
 		m, err := s.send(q, in.sendEntry, now)
 		if err != nil {
@@ -266,16 +268,16 @@ func (s *sqsService) Handle(ctx context.Context, req *Request) (*Response, error
 		if m.attrMD5 != "" {
 			out["MD5OfMessageAttributes"] = m.attrMD5
 		}
-		return JSONResult(out)
+		return sqsResult(req, out)
 	case "SendMessageBatch":
-		return s.sendBatch(q, in, now)
+		return s.sendBatch(req, q, in, now)
 	case "DeleteMessage":
 		if !q.deleteReceipt(in.ReceiptHandle) {
 			return nil, &APIError{Code: "ReceiptHandleIsInvalid", QueryCode: "ReceiptHandleIsInvalid", Message: "The input receipt handle is invalid."}
 		}
-		return JSONResult(nil)
+		return sqsResult(req, nil)
 	case "DeleteMessageBatch":
-		return s.deleteBatch(q, in)
+		return s.deleteBatch(req, q, in)
 	case "ChangeMessageVisibility":
 		if in.VisibilityTimeout == nil {
 			return nil, sqsMissing("VisibilityTimeout")
@@ -294,14 +296,14 @@ func (s *sqsService) Handle(ctx context.Context, req *Request) (*Response, error
 		if *in.VisibilityTimeout == 0 {
 			q.signal()
 		}
-		return JSONResult(nil)
+		return sqsResult(req, nil)
 	case "TagQueue":
 		for k, v := range in.Tags {
 			q.tags[k] = v
 		}
-		return JSONResult(nil)
+		return sqsResult(req, nil)
 	case "ListQueueTags":
-		return JSONResult(map[string]any{"Tags": q.tags})
+		return sqsResult(req, map[string]any{"Tags": q.tags})
 	}
 	return nil, &APIError{Code: "UnknownOperationException", Message: "The sandbox does not simulate SQS " + req.Operation + "."}
 }
@@ -361,7 +363,7 @@ func (s *sqsService) list(req *Request, in sqsInput) (*Response, error) {
 	if end < len(urls) && in.MaxResults != nil {
 		out["NextToken"] = strconv.Itoa(end)
 	}
-	return JSONResult(out)
+	return sqsResult(req, out)
 }
 
 func (q *queue) attributes(names []string, now time.Time) map[string]string {
@@ -496,7 +498,7 @@ func checkBatch(n int, ids []string) error {
 	return nil
 }
 
-func (s *sqsService) sendBatch(q *queue, in sqsInput, now time.Time) (*Response, error) {
+func (s *sqsService) sendBatch(req *Request, q *queue, in sqsInput, now time.Time) (*Response, error) {
 	entries := make([]sendEntry, len(in.Entries))
 	ids := make([]string, len(in.Entries))
 	for i, raw := range in.Entries {
@@ -527,7 +529,7 @@ func (s *sqsService) sendBatch(q *queue, in sqsInput, now time.Time) (*Response,
 		}
 		out.Successful = append(out.Successful, ok{e.ID, m.id, m.bodyMD5, m.attrMD5})
 	}
-	return JSONResult(out)
+	return sqsResult(req, out)
 }
 
 func (q *queue) byReceipt(h string) *message {
@@ -550,7 +552,7 @@ func (q *queue) deleteReceipt(h string) bool {
 	return strings.HasPrefix(h, "sbx-")
 }
 
-func (s *sqsService) deleteBatch(q *queue, in sqsInput) (*Response, error) {
+func (s *sqsService) deleteBatch(req *Request, q *queue, in sqsInput) (*Response, error) {
 	type entry struct {
 		ID            string `json:"Id"`
 		ReceiptHandle string `json:"ReceiptHandle"`
@@ -580,7 +582,7 @@ func (s *sqsService) deleteBatch(q *queue, in sqsInput) (*Response, error) {
 			out.Failed = append(out.Failed, batchError{e.ID, "ReceiptHandleIsInvalid", "The input receipt handle is invalid.", true})
 		}
 	}
-	return JSONResult(out)
+	return sqsResult(req, out)
 }
 
 type sqsMessage struct {
@@ -633,11 +635,11 @@ func (s *sqsService) receive(ctx context.Context, req *Request, in sqsInput) (*R
 		wake := q.wake
 		s.mu.Unlock()
 		if len(got) > 0 {
-			return JSONResult(map[string]any{"Messages": got})
+			return sqsResult(req, map[string]any{"Messages": got})
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
-			return JSONResult(map[string]any{})
+			return sqsResult(req, map[string]any{})
 		}
 		if next > 0 && next < left {
 			left = next
