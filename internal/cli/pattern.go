@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -30,11 +31,12 @@ func newPatternTestCmd(e *env) *cobra.Command {
 	var files []string
 	var explain bool
 	cmd := &cobra.Command{
-		Use:   "test --pattern FILE... EVENT_FILE...",
+		Use:   "test --pattern FILE... EVENT_FILE... | -",
 		Short: "Print, for each event, the names of the patterns that match it",
 		Long: strings.TrimSpace(`
 Load EventBridge patterns from each --pattern FILE and print, for every
-event in each EVENT_FILE, the names of the patterns that match it.
+event in each EVENT_FILE (or standard input, "-"), the names of the
+patterns that match it.
 
 A pattern file holds either one pattern, named after the file
 ("root-login.json" is the pattern "root-login"), or a JSON object whose
@@ -53,7 +55,8 @@ Exit status: 0 when at least one event matched a pattern, 1 when none did,
 2 on errors.`),
 		Example: strings.TrimSpace(`
   firebreak pattern test --pattern root-login.json internal/samples/data/cloudtrail/record-consolelogin-root-*.json
-  firebreak pattern test --pattern rules.json --explain finding.json`),
+  firebreak pattern test --pattern rules.json --explain finding.json
+  cat event.json | firebreak pattern test --pattern rules.json -`),
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(files) == 0 {
@@ -79,7 +82,7 @@ Exit status: 0 when at least one event matched a pattern, 1 when none did,
 			matchedAny := false
 			var names []string
 			for _, path := range args {
-				evs, err := loadEvents(path)
+				evs, err := loadEvents(path, e.stdin)
 				if err != nil {
 					return &exitError{code: 2, err: err}
 				}
@@ -192,9 +195,19 @@ func lineCol(data []byte, off int) (line, col int) {
 	return line, col
 }
 
-// loadEvents reads the events of a file as EventBridge JSON documents.
-func loadEvents(path string) ([][]byte, error) {
-	data, err := os.ReadFile(path)
+// loadEvents reads the events of a file ("-": standard input) as
+// EventBridge JSON documents.
+func loadEvents(path string, stdin io.Reader) ([][]byte, error) {
+	var data []byte
+	var err error
+	if path == "-" {
+		data, err = io.ReadAll(io.LimitReader(stdin, event.DefaultMaxBytes+1))
+		if err == nil && len(data) > event.DefaultMaxBytes {
+			err = fmt.Errorf("standard input: more than %d bytes", event.DefaultMaxBytes)
+		}
+	} else {
+		data, err = os.ReadFile(path)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -42,6 +42,7 @@ func TestPatternTest(t *testing.T) {
 	rootLogin := samplesDir + "cloudtrail/record-consolelogin-root-failure-awsdocs.json"
 	tests := []struct {
 		name       string
+		stdin      string
 		args       []string
 		wantCode   int
 		wantOut    string
@@ -104,6 +105,13 @@ func TestPatternTest(t *testing.T) {
 			wantErrHas: "bad-event.json: 3:14: invalid JSON",
 		},
 		{
+			name:     "event on standard input",
+			stdin:    `{"source":"aws.guardduty","detail":{"severity":8.1}}`,
+			args:     []string{"--pattern", p("rules.json"), "-"},
+			wantCode: 0,
+			wantOut:  "-: gd-high\n",
+		},
+		{
 			name:       "no pattern file",
 			args:       []string{ec2},
 			wantCode:   2,
@@ -124,7 +132,7 @@ func TestPatternTest(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			code, out, errOut := run(t, "", append([]string{"pattern", "test"}, tc.args...)...)
+			code, out, errOut := run(t, tc.stdin, append([]string{"pattern", "test"}, tc.args...)...)
 			if code != tc.wantCode {
 				t.Errorf("exit %d, want %d; stderr: %s", code, tc.wantCode, errOut)
 			}
