@@ -56,6 +56,7 @@ func TestBudgets(t *testing.T) {
 	list.Params["access_key_ids"] = action.ListValue([]string{dana, dana})
 	user := step(deleteUser, "user_name", "dana")
 	memberUser := in(step(deleteUser, "user_name", "auditor"), member)
+	isolate := step(isolateInstance, "instance_id", "i-0a0000000000000a3")
 
 	type check struct {
 		s       guardrail.Step
@@ -114,6 +115,14 @@ func TestBudgets(t *testing.T) {
 			checks:   []check{{s: user}, {s: user}, {s: user}},
 			want:     []outcome{{guardrail.Allow, guardrail.RulePassed}, {guardrail.Allow, guardrail.RulePassed}, {guardrail.NeedsApproval, guardrail.RuleBudget}},
 			wantUsed: []string{"users/111111111111=2"},
+		},
+		{
+			name: "percentage of instances tagged app=web (50 % of 4)",
+			budgets: []guardrail.Budget{{Name: "isolate", Actions: []string{"aws.ec2.isolate_*"}, Window: time.Hour, Percent: 50,
+				Of: guardrail.Base{Kind: guardrail.BaseInstances, Tags: map[string]string{"app": "web"}}}},
+			checks:   []check{{s: isolate}, {s: isolate}, {s: isolate}},
+			want:     []outcome{{guardrail.Allow, guardrail.RulePassed}, {guardrail.Allow, guardrail.RulePassed}, {guardrail.NeedsApproval, guardrail.RuleBudget}},
+			wantUsed: []string{"isolate/111111111111=2"},
 		},
 		{
 			name:     "the smaller of count and percentage",

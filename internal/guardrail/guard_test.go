@@ -86,7 +86,6 @@ func TestCheck(t *testing.T) {
 
 	tests := []struct {
 		name   string
-		ec2    bool
 		step   guardrail.Step
 		want   outcome
 		reason string // a substring of the reason
@@ -157,28 +156,49 @@ func TestCheck(t *testing.T) {
 			return s
 		}(), want: outcome{guardrail.Deny, guardrail.RuleSelf}},
 
-		{name: "plain instance", ec2: true, step: step(isolateInstance, "instance_id", "i-0a0000000000000a3"),
+		{name: "plain instance", step: step(isolateInstance, "instance_id", "i-0a0000000000000a3"),
 			want: outcome{guardrail.Allow, guardrail.RulePassed}},
-		{name: "tagged instance", ec2: true, step: step(isolateInstance, "instance_id", "i-0a0000000000000b1"),
+		{name: "tagged instance", step: step(isolateInstance, "instance_id", "i-0a0000000000000b1"),
 			want: outcome{guardrail.Deny, guardrail.RuleProtectedTag}},
-		{name: "instance by id glob", ec2: true, step: step(isolateInstance, "instance_id", "i-0a0000000000000a4"),
+		{name: "instance by id glob", step: step(isolateInstance, "instance_id", "i-0a0000000000000a4"),
 			want: outcome{guardrail.Deny, guardrail.RuleProtectedResource}},
-		{name: "the instance Firebreak runs on", ec2: true, step: step(isolateInstance, "instance_id", "i-0a0000000000000f1"),
+		{name: "the instance Firebreak runs on", step: step(isolateInstance, "instance_id", "i-0a0000000000000f1"),
 			want: outcome{guardrail.Deny, guardrail.RuleSelf}, reason: "role of instance i-0a0000000000000f1"},
-		{name: "isolating an instance with a protected role", ec2: true, step: step(isolateInstance, "instance_id", "i-0a0000000000000c1"),
+		{name: "isolating an instance with a protected role", step: step(isolateInstance, "instance_id", "i-0a0000000000000c1"),
 			want: outcome{guardrail.Allow, guardrail.RulePassed}},
-		{name: "revoking a protected instance role", ec2: true, step: step(revokeInstanceRole, "instance_id", "i-0a0000000000000c1"),
+		{name: "revoking a protected instance role", step: step(revokeInstanceRole, "instance_id", "i-0a0000000000000c1"),
 			want: outcome{guardrail.Deny, guardrail.RuleProtectedTag}, reason: "(role of instance i-0a0000000000000c1)"},
-		{name: "revoking an ordinary instance role", ec2: true, step: step(revokeInstanceRole, "instance_id", "i-0a0000000000000a1"),
+		{name: "revoking an ordinary instance role", step: step(revokeInstanceRole, "instance_id", "i-0a0000000000000a1"),
 			want: outcome{guardrail.Allow, guardrail.RulePassed}},
-		{name: "instance AWS does not know", ec2: true, step: step(isolateInstance, "instance_id", "i-0a0000000000000ee"),
+		{name: "instance AWS does not know", step: step(isolateInstance, "instance_id", "i-0a0000000000000ee"),
+			want: outcome{guardrail.Deny, guardrail.RuleUnresolved}},
+		{name: "instance in a region outside the allow-list", step: func() guardrail.Step {
+			s := step(isolateInstance, "instance_id", "i-0a0000000000000a3")
+			s.Target.Region = "us-west-2"
+			return s
+		}(), want: outcome{guardrail.Deny, guardrail.RuleRegion}},
+		{name: "instance id in the wrong region is unresolved", step: func() guardrail.Step {
+			s := step(isolateInstance, "instance_id", "i-0a0000000000000a3")
+			s.Target.Region = "eu-west-1"
+			return s
+		}(), want: outcome{guardrail.Deny, guardrail.RuleUnresolved}},
+		{name: "plain bucket", step: step(blockBucket, "bucket", "acme-web-assets"),
+			want: outcome{guardrail.Allow, guardrail.RulePassed}},
+		{name: "tagged bucket", step: step(blockBucket, "bucket", "acme-audit-logs"),
+			want: outcome{guardrail.Deny, guardrail.RuleProtectedTag}, reason: "bucket acme-audit-logs carries protected tag"},
+		{name: "bucket by name glob", step: step(blockBucket, "bucket", "prod-customer-data"),
+			want: outcome{guardrail.Deny, guardrail.RuleProtectedResource}, reason: "(prod-*)"},
+		{name: "bucket AWS does not know", step: step(blockBucket, "bucket", "no-such-bucket"),
+			want: outcome{guardrail.Deny, guardrail.RuleUnresolved}},
+		{name: "plain security group", step: step(revokeGroup, "group_id", w.groupID(t, "web")),
+			want: outcome{guardrail.Allow, guardrail.RulePassed}},
+		{name: "tagged security group", step: step(revokeGroup, "group_id", w.groupID(t, "bastion")),
+			want: outcome{guardrail.Deny, guardrail.RuleProtectedTag}},
+		{name: "security group AWS does not know", step: step(revokeGroup, "group_id", "sg-0123456789abcdef0"),
 			want: outcome{guardrail.Deny, guardrail.RuleUnresolved}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.ec2 {
-				w.needEC2(t)
-			}
 			d := g.Check(context.Background(), tt.step)
 			if diff := cmp.Diff(outcome{d.Verdict, d.Rule}, tt.want); diff != "" {
 				t.Errorf("Check (-got +want):\n%s\nreason: %s", diff, d.Reason)

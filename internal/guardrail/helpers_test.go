@@ -2,13 +2,12 @@ package guardrail_test
 
 import (
 	"context"
-	"os"
-	"regexp"
-	"strings"
 	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/firebreak-sec/firebreak/internal/action"
@@ -24,35 +23,16 @@ const (
 
 // world is a started sandbox seeded from testdata/world.yaml.
 type world struct {
-	sb  *sandbox.Sandbox
-	ec2 bool // whether this build of the sandbox simulates EC2
+	sb *sandbox.Sandbox
 }
 
-var ec2Section = regexp.MustCompile(`(?ms)^    ec2:\n.*?^  - id:`)
-
-// startWorld serves testdata/world.yaml. While the sandbox's EC2 service
-// is not registered yet, the world is loaded without its ec2 section and
-// the EC2 cases skip, saying so.
 func startWorld(t testing.TB) world {
 	t.Helper()
-	text, err := os.ReadFile("testdata/world.yaml")
+	w, err := sandbox.LoadWorld("testdata/world.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := sandbox.ParseWorld("testdata/world.yaml", text)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hasEC2 := true
 	sb, err := sandbox.New(sandbox.Options{World: w, Seed: 7, NoLookupThrottle: true})
-	if err != nil && strings.Contains(err.Error(), "does not simulate ec2") {
-		hasEC2 = false
-		stripped := ec2Section.ReplaceAllString(string(text), "  - id:")
-		if w, err = sandbox.ParseWorld("testdata/world.yaml", []byte(stripped)); err != nil {
-			t.Fatal(err)
-		}
-		sb, err = sandbox.New(sandbox.Options{World: w, Seed: 7, NoLookupThrottle: true})
-	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,14 +41,21 @@ func startWorld(t testing.TB) world {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = srv.Close() })
-	return world{sb: sb, ec2: hasEC2}
+	return world{sb: sb}
 }
 
-func (w world) needEC2(t testing.TB) {
+// groupID returns the id of the security group with the given Name tag.
+func (w world) groupID(t testing.TB, name string) string {
 	t.Helper()
-	if !w.ec2 {
-		t.Skip("this build of the sandbox does not simulate EC2 yet (internal/sandbox registers no ec2 service)")
+	out, err := ec2.NewFromConfig(w.config(t, hub, "responder")).DescribeSecurityGroups(context.Background(), &ec2.DescribeSecurityGroupsInput{
+		Filters: []ec2types.Filter{{Name: aws.String("group-name"), Values: []string{name}}}})
+	if err != nil {
+		t.Fatal(err)
 	}
+	if len(out.SecurityGroups) != 1 {
+		t.Fatalf("security group %s: found %d", name, len(out.SecurityGroups))
+	}
+	return aws.ToString(out.SecurityGroups[0].GroupId)
 }
 
 // config returns an SDK config for a user's first active key.
@@ -181,6 +168,16 @@ var (
 		ID: "aws.iam.revoke_instance_role_sessions", Summary: "Revoke an instance role's sessions", Risk: action.Reversible,
 		Params: []action.Param{{Name: "instance_id", Type: action.InstanceID, Required: true, Doc: "the instance", Target: action.TargetInstance}},
 		IAM:    []string{"ec2:DescribeInstances", "iam:PutRolePolicy"}, RevertIAM: []string{"iam:DeleteRolePolicy"}, Idempotency: action.Idempotent,
+	}
+	blockBucket = action.Meta{
+		ID: "aws.s3.block_public_access", Summary: "Block public access to a bucket", Risk: action.Reversible,
+		Params: []action.Param{{Name: "bucket", Type: action.BucketName, Required: true, Doc: "the bucket", Target: action.TargetBucket}},
+		IAM:    []string{"s3:PutBucketPublicAccessBlock"}, RevertIAM: []string{"s3:DeleteBucketPublicAccessBlock"}, Idempotency: action.Idempotent,
+	}
+	revokeGroup = action.Meta{
+		ID: "aws.ec2.revoke_ingress", Summary: "Revoke a security group's ingress", Risk: action.Reversible,
+		Params: []action.Param{{Name: "group_id", Type: action.String, Required: true, Doc: "the group", Target: action.TargetSecurityGroup}},
+		IAM:    []string{"ec2:RevokeSecurityGroupIngress"}, RevertIAM: []string{"ec2:AuthorizeSecurityGroupIngress"}, Idempotency: action.Idempotent,
 	}
 	blockIP = action.Meta{
 		ID: "aws.ec2.block_ip", Summary: "Block an address", Risk: action.Reversible,
