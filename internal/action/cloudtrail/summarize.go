@@ -202,12 +202,15 @@ func PlanSearch(id string, call action.Call, now time.Time) (Search, error) {
 			return Search{}, action.Mark(action.Permanent, fmt.Errorf("%s: parameter regions: %w", id, err))
 		}
 	}
+	// The SDK sends times in whole milliseconds, rounded down: end on the
+	// next millisecond so that a call made in the current one is not lost.
+	end := now.Truncate(time.Millisecond).Add(time.Millisecond)
 	return Search{
 		Account: call.Target.Account,
 		Regions: Regions(call.Params.List("regions"), call.Target.Region),
 		Attrs:   p.Attrs(),
 		Start:   now.Add(-window),
-		End:     now,
+		End:     end,
 	}, nil
 }
 
