@@ -26,6 +26,9 @@ type Store interface {
 	// SeenBefore returns the earlier incidents that involved any of the
 	// incident's subjects.
 	SeenBefore(ctx context.Context, incidentID string) ([]Prior, error)
+	// ListQuarantine returns the poisoned messages sources set aside,
+	// most recently seen first; limit 0 means 100.
+	ListQuarantine(ctx context.Context, limit int) ([]Quarantined, error)
 	// Verify walks the audit chain from its first entry and reports the
 	// first broken link, if any. The error is for failures to read.
 	Verify(ctx context.Context) (Verification, error)
@@ -69,6 +72,10 @@ type Tx interface {
 
 	// AddEvidence records a piece of evidence.
 	AddEvidence(ctx context.Context, e Evidence) (Evidence, error)
+
+	// Quarantine sets aside a message a source could not decode, with the
+	// reason; the same source and message id again counts on its row.
+	Quarantine(ctx context.Context, p Poisoned) (Quarantined, error)
 }
 
 // Errors a caller may act on; they are wrapped with detail.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/firebreak-sec/firebreak/internal/ledger"
 	"github.com/firebreak-sec/firebreak/internal/secret"
@@ -42,6 +43,7 @@ func Run(t *testing.T, open Opener) {
 		{"AuditConcurrent", testAuditConcurrent},
 		{"RollbackLeavesNothing", testRollback},
 		{"RiverJobInSameTx", testRiverJobInSameTx},
+		{"Quarantine", testQuarantine},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -968,5 +970,61 @@ func testRollback(t *testing.T, open Opener) {
 	}
 	if v := verifyIntact(t, s); len(list) != 0 || v.Entries != 0 {
 		t.Errorf("after rollback: %d incidents, %d audit entries; want none", len(list), v.Entries)
+	}
+}
+
+func testQuarantine(t *testing.T, open Opener) {
+	ctx := context.Background()
+	clock, opts := clockAt(t0)
+	s := open(t, opts)
+	quarantine := func(p ledger.Poisoned) (ledger.Quarantined, error) {
+		var q ledger.Quarantined
+		err := s.Update(ctx, func(tx ledger.Tx) error {
+			var err error
+			q, err = tx.Quarantine(ctx, p)
+			return err
+		})
+		return q, err
+	}
+	body := []byte(`{"detail-type":7,"SessionToken":"` + sessionToken + `"}`)
+	first, err := quarantine(ledger.Poisoned{Source: "sqs", MessageID: "m-1", Reason: "detail-type: expected a string", Body: body})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.t = t0.Add(time.Minute)
+	again, err := quarantine(ledger.Poisoned{Source: "sqs", MessageID: "m-1", Reason: "detail-type: expected a string, again", Body: body})
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := []byte(strings.Repeat("{not json ", ledger.MaxQuarantineBody/10+1))
+	if _, err := quarantine(ledger.Poisoned{Source: "webhook", MessageID: "m-2", Reason: "too large", Body: big}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ListQuarantine(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(body)
+	bigSum := sha256.Sum256(big)
+	want := []ledger.Quarantined{
+		{Source: "webhook", MessageID: "m-2", Reason: "too large", Size: int64(len(big)), SHA256: hex.EncodeToString(bigSum[:]),
+			Body: string(big[:ledger.MaxQuarantineBody]), FirstSeen: t0.Add(time.Minute), LastSeen: t0.Add(time.Minute), Count: 1},
+		{ID: first.ID, Source: "sqs", MessageID: "m-1", Reason: "detail-type: expected a string, again", Size: int64(len(body)),
+			SHA256: hex.EncodeToString(sum[:]), Body: `{"SessionToken":"` + ledger.Redacted + `","detail-type":7}`,
+			FirstSeen: t0, LastSeen: t0.Add(time.Minute), Count: 2},
+	}
+	if diff := cmp.Diff(got, want, cmpopts.IgnoreFields(ledger.Quarantined{}, "ID")); diff != "" {
+		t.Errorf("ListQuarantine (-got +want):\n%s", diff)
+	}
+	if again.ID != first.ID || got[1].ID != first.ID {
+		t.Errorf("a repeat made a new row: ids %s, %s, %s", first.ID, again.ID, got[1].ID)
+	}
+	for _, bad := range []ledger.Poisoned{{MessageID: "m", Reason: "r"}, {Source: "sqs", Reason: "r"}, {Source: "sqs", MessageID: "m"}} {
+		if _, err := quarantine(bad); !errors.Is(err, ledger.ErrInvalid) {
+			t.Errorf("Quarantine(%+v) = %v, want ErrInvalid", bad, err)
+		}
+	}
+	if v := verifyIntact(t, s); v.Entries != 3 {
+		t.Errorf("audit entries = %d, want 3", v.Entries)
 	}
 }
