@@ -419,6 +419,8 @@ func build(patterns map[string]*Pattern) *compiled {
 			ftGen:    make([]uint32, nt),
 			ftFrom:   make([]int32, nt),
 			ftTo:     make([]int32, nt),
+			ftLo:     make([]int32, nt),
+			ftHi:     make([]int32, nt),
 		}
 	}
 	return c
@@ -555,8 +557,10 @@ type scratch struct {
 	pairs      []pair  // edges to take, per transition being visited
 	cache      []pair  // edges to take from transitions visited unnarrowed
 	ftGen      []uint32
-	ftFrom     []int32 // by fieldTrans id: cache[ftFrom:ftTo] when ftGen == gen
-	ftTo       []int32
+	ftFrom     []int32 // by fieldTrans id: cache[ftFrom:ftTo] holds the pairs of
+	ftTo       []int32 // values [ftLo:ftHi] when ftGen == gen
+	ftLo       []int32
+	ftHi       []int32
 	steps      int  // work done by visit, against maxSteps
 	tooComplex bool // visit gave up
 }
@@ -565,7 +569,7 @@ type scratch struct {
 // states visited. Only an event with large arrays, against patterns whose
 // fields lie in several of them, comes near it; the match then fails with
 // ErrTooComplex instead of taking minutes.
-const maxSteps = 1 << 22
+var maxSteps = 1 << 22 // a variable so tests can lower it
 
 // ErrTooComplex is returned by Match for an event whose arrays would make
 // matching take too long.
@@ -629,20 +633,21 @@ func (s *scratch) visit(st *state) bool {
 		}
 		// The edges the values lead along, with the array element each
 		// pins. A transition is reached more than once in an event only
-		// under different array elements chosen earlier; when those did
-		// not narrow the values, the list is the same each time, so it is
-		// computed once.
-		cached := len(s.mstack) > 0 && lo == 0 && hi == len(vals)
+		// under different array elements chosen earlier; the list depends
+		// only on the range of values those leave, so the last one
+		// computed for each transition is kept and reused.
+		cached := len(s.mstack) > 0
 		var from, to int
 		if cached {
-			if s.ftGen[ft.id] != s.gen {
+			if s.ftGen[ft.id] != s.gen || s.ftLo[ft.id] != int32(lo) || s.ftHi[ft.id] != int32(hi) {
 				if s.steps += hi - lo; s.steps > maxSteps {
 					s.tooComplex = true
 					return true
 				}
 				start := len(s.cache)
 				s.cache = s.pairsFor(ft, vals, lo, hi, s.cache)
-				s.ftGen[ft.id], s.ftFrom[ft.id], s.ftTo[ft.id] = s.gen, int32(start), int32(len(s.cache))
+				s.ftGen[ft.id], s.ftLo[ft.id], s.ftHi[ft.id] = s.gen, int32(lo), int32(hi)
+				s.ftFrom[ft.id], s.ftTo[ft.id] = int32(start), int32(len(s.cache))
 			}
 			from, to = int(s.ftFrom[ft.id]), int(s.ftTo[ft.id])
 		} else {
