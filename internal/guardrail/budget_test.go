@@ -281,3 +281,7 @@ func TestFailClosed(t *testing.T) {
 		})
 	}
 }
+
+func openSQLite(t *testing.T) ledger.Store {
+	return ledgertest.SQLite()(t, ledger.Options{})
+}

@@ -95,7 +95,8 @@ type Budget struct {
 // through the AWS API (and cached for CacheTTL).
 type Base struct {
 	// Kind is BaseInstances (running and stopped instances, from
-	// DescribeInstances) or BaseUsers (IAM users, from ListUsers).
+	// DescribeInstances), BaseUsers (IAM users, from ListUsers) or
+	// BaseTarget.
 	Kind BaseKind
 	// Tags filter instances: only those carrying every tag count.
 	Tags map[string]string
@@ -108,6 +109,11 @@ type BaseKind string
 const (
 	BaseInstances BaseKind = "instances"
 	BaseUsers     BaseKind = "users"
+	// BaseTarget counts the population of the step's own target kind:
+	// instances for instance targets, users for user and access key
+	// targets. Other target kinds have no base, and a step under such a
+	// budget is denied.
+	BaseTarget BaseKind = "target"
 )
 
 // Validate reports every problem with c at once, each naming its field.
@@ -171,13 +177,13 @@ func (c Config) Validate() error {
 		switch {
 		case b.Percent < 0 || b.Percent > 100:
 			bad(f+".percent", "%v is outside 0 to 100", b.Percent)
-		case b.Percent > 0 && b.Of.Kind != BaseInstances && b.Of.Kind != BaseUsers:
-			bad(f+".of.kind", "%q: a percentage needs a base, %s or %s", b.Of.Kind, BaseInstances, BaseUsers)
+		case b.Percent > 0 && b.Of.Kind != BaseInstances && b.Of.Kind != BaseUsers && b.Of.Kind != BaseTarget:
+			bad(f+".of.kind", "%q: a percentage needs a base, %s, %s or %s", b.Of.Kind, BaseInstances, BaseUsers, BaseTarget)
 		case b.Percent == 0 && b.Of.Kind != "":
 			bad(f+".of", "a base without a percent does nothing")
 		}
-		if b.Of.Kind == BaseUsers && len(b.Of.Tags) > 0 {
-			bad(f+".of.tags", "users cannot be filtered by tag")
+		if b.Of.Kind != BaseInstances && len(b.Of.Tags) > 0 {
+			bad(f+".of.tags", "only instances can be filtered by tag")
 		}
 		if b.Max == 0 && b.Percent == 0 {
 			bad(f, "sets neither max nor percent")

@@ -166,6 +166,7 @@ func (g *Guard) Check(ctx context.Context, s Step) Decision {
 	if d != nil {
 		return *d
 	}
+	primary := subs[0].kind
 	for _, sub := range subs {
 		if d := g.protect(sub); d != nil {
 			return *d
@@ -175,7 +176,7 @@ func (g *Guard) Check(ctx context.Context, s Step) Decision {
 	if g.dryRun || s.DryRun || g.dryRunPlaybooks.any(s.Playbook) {
 		return Decision{Verdict: DryRun, Rule: RuleDryRun, Reason: "dry-run: would act: " + what}
 	}
-	used, d := g.consume(ctx, s, units)
+	used, d := g.consume(ctx, s, primary, units)
 	if d != nil {
 		return *d
 	}
@@ -199,6 +200,7 @@ type subject struct {
 	id      string   // the name or id
 	arns    []string // for users, roles and principals: real ARN, ARN without path, ARN as given
 	tags    map[string]string
+	resARN  string       // for buckets, instances and security groups: their ARN, for resource globs
 	prefix  netip.Prefix // for ip targets
 	via     string       // how the step reaches it: "owner of access key AKIA…"
 	// selfOnly subjects are checked only against Firebreak's own identity:
@@ -319,7 +321,8 @@ func (g *Guard) resolve(ctx context.Context, t action.Target, kind action.Target
 		if err != nil {
 			return nil, err
 		}
-		out := []subject{{kind: action.TargetInstance, account: t.Account, id: val, tags: in.tags}}
+		out := []subject{{kind: action.TargetInstance, account: t.Account, id: val, tags: in.tags,
+			resARN: "arn:" + partitionOf(t.Region) + ":ec2:" + t.Region + ":" + t.Account + ":instance/" + val}}
 		for _, r := range in.roles {
 			role, err := g.principal(ctx, t, "role", r, "")
 			if err != nil {
@@ -331,10 +334,11 @@ func (g *Guard) resolve(ctx context.Context, t action.Target, kind action.Target
 		return out, nil
 	case action.TargetSecurityGroup:
 		tags, err := g.look.securityGroup(ctx, t, val)
-		return []subject{{kind: kind, account: t.Account, id: val, tags: tags}}, err
+		return []subject{{kind: kind, account: t.Account, id: val, tags: tags,
+			resARN: "arn:" + partitionOf(t.Region) + ":ec2:" + t.Region + ":" + t.Account + ":security-group/" + val}}, err
 	case action.TargetBucket:
 		tags, err := g.look.bucket(ctx, t, val)
-		return []subject{{kind: kind, account: t.Account, id: val, tags: tags}}, err
+		return []subject{{kind: kind, account: t.Account, id: val, tags: tags, resARN: "arn:" + partitionOf(t.Region) + ":s3:::" + val}}, err
 	case action.TargetIP:
 		prefix, err := netip.ParsePrefix(val)
 		if err != nil {
@@ -396,7 +400,10 @@ func (g *Guard) protect(sub subject) *Decision {
 			return denyp(RuleProtectedTag, "refused: %s carries protected tag %s=%s (rule %s)", sub.label(), rule.key, v, rule.text)
 		}
 	}
-	for _, name := range append([]string{sub.id}, sub.arns...) {
+	for _, name := range append([]string{sub.id, sub.resARN}, sub.arns...) {
+		if name == "" {
+			continue
+		}
 		if p, ok := g.resources.first(name); ok {
 			return denyp(RuleProtectedResource, "refused: %s is a protected resource (%s)", sub.label(), p)
 		}
@@ -440,7 +447,7 @@ var errSpent = errors.New("budget spent")
 
 // consume takes units from every budget the step falls under, all or
 // none, in one ledger transaction.
-func (g *Guard) consume(ctx context.Context, s Step, units int64) ([]BudgetUse, *Decision) {
+func (g *Guard) consume(ctx context.Context, s Step, primary action.TargetKind, units int64) ([]BudgetUse, *Decision) {
 	type want struct {
 		b   *budget
 		req ledger.BudgetRequest
@@ -457,7 +464,18 @@ func (g *Guard) consume(ctx context.Context, s Step, units int64) ([]BudgetUse, 
 			limit = b.Max
 		}
 		if b.Percent > 0 {
-			base, err := g.look.count(ctx, s.Target, b.Of)
+			of := b.Of
+			if of.Kind == BaseTarget {
+				switch primary {
+				case action.TargetInstance:
+					of.Kind = BaseInstances
+				case action.TargetUser, action.TargetAccessKey:
+					of.Kind = BaseUsers
+				default:
+					return nil, denyp(RuleBudgetUnavailable, "refused: budget %s is a percentage of the step's target kind, and %s targets have no count to take it of", b.Name, primary)
+				}
+			}
+			base, err := g.look.count(ctx, s.Target, of)
 			if err != nil {
 				return nil, denyp(RuleBudgetUnavailable, "refused: budget %s: cannot count its base (%s), failing closed: %v", b.Name, b.Of.Kind, err)
 			}
@@ -517,6 +535,17 @@ func windowStart(t time.Time, w time.Duration) time.Time {
 		start -= wus
 	}
 	return time.UnixMicro(start).UTC()
+}
+
+// partitionOf returns the AWS partition a region is in.
+func partitionOf(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
 }
 
 func sortedKeys(m map[string]string) []string {
