@@ -81,6 +81,10 @@ func FuzzDifferential(f *testing.F) {
 	for range 200 {
 		f.Add(g.pattern(), g.event())
 	}
+	ag := arrayGen{r: rand.New(rand.NewPCG(7, 8))}
+	for range 100 {
+		f.Add(ag.pattern(), ag.event())
+	}
 	f.Add(`{"a":[{"numeric":[">",0]}]}`, `{"a":[3e2, "x", {"a":1}]}`)
 	f.Fuzz(func(t *testing.T, pattern, event string) {
 		if _, err := Parse([]byte(pattern)); err != nil {
