@@ -91,6 +91,13 @@ func TestAWSCLI(t *testing.T) {
 		t.Errorf("get-queue-url of a missing queue: %v %s", err, stderr)
 	}
 
+	must(admin, "s3api", "put-public-access-block", "--bucket", "acme-public-assets", "--public-access-block-configuration",
+		"BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true")
+	pab := must(admin, "s3api", "get-public-access-block", "--bucket", "acme-public-assets")
+	if c, _ := pab["PublicAccessBlockConfiguration"].(map[string]any); c["BlockPublicPolicy"] != true {
+		t.Errorf("get-public-access-block = %v", pab)
+	}
+
 	events := must(admin, "cloudtrail", "lookup-events", "--lookup-attributes", "AttributeKey=EventName,AttributeValue=CreateUser")["Events"].([]any)
 	if len(events) != 1 || events[0].(map[string]any)["Username"] != "responder" {
 		t.Errorf("lookup-events = %v", events)

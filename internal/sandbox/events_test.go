@@ -189,7 +189,7 @@ func TestScenarioAndContainment(t *testing.T) {
 	for _, s := range res.Steps {
 		steps[s.Call] = s.OK
 	}
-	for _, call := range []string{"sts:GetCallerIdentity", "iam:ListUsers", "iam:CreateUser", "iam:CreateAccessKey", "iam:AttachUserPolicy"} {
+	for _, call := range []string{"sts:GetCallerIdentity", "iam:ListUsers", "s3:ListBuckets", "ec2:DescribeInstances", "iam:CreateUser", "iam:CreateAccessKey", "iam:AttachUserPolicy", "ec2:RunInstances", "s3:PutBucketPolicy"} {
 		if !steps[call] {
 			t.Errorf("attacker step %s failed: %+v", call, res.Steps)
 		}
@@ -204,10 +204,8 @@ func TestScenarioAndContainment(t *testing.T) {
 			fromAttacker = append(fromAttacker, r.EventName)
 		}
 	}
-	// (RunInstances and PutBucketPolicy follow when the EC2 and S3 services
-	// are registered.)
-	if got := strings.Join(fromAttacker, ","); !strings.HasPrefix(got, "CreateUser,CreateAccessKey,AttachUserPolicy") {
-		t.Errorf("attacker's write calls = %s, want CreateUser,CreateAccessKey,AttachUserPolicy first", got)
+	if diff := cmp.Diff(fromAttacker, []string{"CreateUser", "CreateAccessKey", "AttachUserPolicy", "RunInstances", "PutBucketPolicy"}); diff != "" {
+		t.Errorf("attacker's write calls (-got +want):\n%s", diff)
 	}
 
 	// Contain: disable the leaked key. The attacker's next calls fail.
@@ -226,5 +224,28 @@ func TestScenarioAndContainment(t *testing.T) {
 	}
 	if _, err := sb.RunScenario(ctx, "nope"); err == nil {
 		t.Error("unknown scenario ran")
+	}
+}
+
+func TestSSHBruteForceScenario(t *testing.T) {
+	sb := sandboxtest.New(t, sandbox.Options{Seed: 1})
+	res, err := sb.RunScenario(context.Background(), "ssh-bruteforce")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Type     string `json:"type"`
+		Resource struct {
+			InstanceDetails struct {
+				InstanceID string `json:"instanceId"`
+			} `json:"instanceDetails"`
+		} `json:"resource"`
+	}
+	if res.Finding == nil {
+		t.Fatal("no finding")
+	}
+	_ = json.Unmarshal(res.Finding.Detail, &d)
+	if d.Type != "UnauthorizedAccess:EC2/SSHBruteForce" || !strings.HasPrefix(d.Resource.InstanceDetails.InstanceID, "i-") || d.Resource.InstanceDetails.InstanceID != res.Steps[0].Resource {
+		t.Errorf("finding %+v for steps %+v", d, res.Steps)
 	}
 }

@@ -2,7 +2,8 @@ package sandbox
 
 // builtinServices lists the simulated services, in registration order. Each
 // constructor is called again on every Reset. When two services share a
-// signing name, the one implementing Claimer must come first.
+// signing name, the one implementing Claimer must come first (s3control
+// before s3).
 var builtinServices = []func(sb *Sandbox) Service{
 	newIAMService,
 	newSTSService,
@@ -10,4 +11,7 @@ var builtinServices = []func(sb *Sandbox) Service{
 	newSNSService,
 	newSESService,
 	newCloudTrailService,
+	newS3ControlService,
+	newS3Service,
+	newEC2Service,
 }
