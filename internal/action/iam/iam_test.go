@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -663,6 +664,20 @@ func TestMetadata(t *testing.T) {
 		}
 		if !slices.IsSorted(a.Meta().IAM) {
 			t.Errorf("%s: IAM actions not sorted: %v", a.Meta().ID, a.Meta().IAM)
+		}
+	}
+}
+
+// TestReferenceDocuments: docs/actions-reference.md shows the policy
+// documents the actions attach, verbatim.
+func TestReferenceDocuments(t *testing.T) {
+	doc, err := os.ReadFile("../../../docs/actions-reference.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{iam.QuarantineDocument, iam.RequireMFADocument, iam.RevokePolicyName, iam.QuarantinePolicyName, iam.RequireMFAPolicyName} {
+		if !strings.Contains(string(doc), want) {
+			t.Errorf("docs/actions-reference.md lacks %s", want)
 		}
 	}
 }
