@@ -53,7 +53,7 @@ but is a JSON object is matched as given.
 
 Exit status: 0 when at least one event matched a pattern, 1 when none did,
 2 on errors.`),
-		Example: strings.TrimSpace(`
+		Example: "  " + strings.TrimSpace(`
   firebreak pattern test --pattern root-login.json internal/samples/data/cloudtrail/record-consolelogin-root-*.json
   firebreak pattern test --pattern rules.json --explain finding.json
   cat event.json | firebreak pattern test --pattern rules.json -`),
