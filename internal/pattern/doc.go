@@ -18,12 +18,14 @@
 // object keys some pattern names (a trie of field paths) and skipping every
 // other subtree. The values found feed an automaton built from all
 // patterns: each pattern is expanded into its $or alternatives, each
-// alternative is a list of field conditions sorted by field path, and the
-// alternatives share a trie of conditions, so a condition common to
-// thousands of patterns (source, detail-type) is evaluated once. At each
-// state, the conditions on one field are indexed by kind: hash maps for
-// exact values, prefix and suffix maps keyed by length, and short lists for
-// wildcards, numeric ranges, cidr blocks and anything-but.
+// alternative is a list of field conditions in one global field order
+// (fields most patterns use and whose conditions are hashed come first),
+// and the alternatives share a trie of conditions, so a condition common to
+// thousands of patterns (source, detail-type, account) is evaluated once.
+// At each state, the conditions on one field are indexed by kind: hash
+// maps or short lists for exact values, prefix and suffix maps keyed by
+// length, and lists for wildcards, numeric ranges, cidr blocks and
+// anything-but.
 //
 // Array consistency follows aws/event-ruler: every value found inside an
 // element of an array that holds objects (or arrays) remembers that
@@ -32,9 +34,10 @@
 //
 // A Matcher is safe for concurrent use. Add and Remove build a new compiled
 // automaton and publish it with an atomic pointer swap, so matches in flight
-// keep using the one they started with. The hot path does not allocate for
-// patterns without wildcards or case-insensitive operators, given a
-// destination slice with room.
+// keep using the one they started with. Matching does not allocate, given a
+// destination slice with room: working memory is pooled per automaton.
+// The work per event is bounded (ErrTooComplex), since CloudTrail events
+// carry caller-controlled arrays.
 //
 // docs/patterns.md is the user-facing reference, including where Firebreak
 // follows event-ruler where the EventBridge documentation is silent.
