@@ -874,7 +874,7 @@ func (s *scratch) linearMatch(t *test, v *leaf) bool {
 				s.fold = appendFold(s.fold[:0], str)
 				str = s.fold
 			}
-			for i, x := range t.strs {
+			for _, x := range t.strs {
 				switch t.not {
 				case notPrefix:
 					if bytes.HasPrefix(str, []byte(x)) {
@@ -889,7 +889,6 @@ func (s *scratch) linearMatch(t *test, v *leaf) bool {
 						return false
 					}
 				}
-				_ = i
 			}
 			for _, g := range t.globs {
 				if g.match(str) {
