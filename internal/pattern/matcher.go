@@ -1,12 +1,12 @@
 package pattern
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -877,11 +877,11 @@ func (s *scratch) linearMatch(t *test, v *leaf) bool {
 			for _, x := range t.strs {
 				switch t.not {
 				case notPrefix:
-					if bytes.HasPrefix(str, []byte(x)) {
+					if strings.HasPrefix(bstr(str), x) {
 						return false
 					}
 				case notSuffix:
-					if bytes.HasSuffix(str, []byte(x)) {
+					if strings.HasSuffix(bstr(str), x) {
 						return false
 					}
 				case notFold:
