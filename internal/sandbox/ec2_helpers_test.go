@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"reflect"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -34,31 +33,6 @@ var testKeys = map[string][2]string{
 	// and PutBucketPolicy.
 	contractor: {"AKIAEC2S3TESTKEY0003", "ec2s3-test-secret-0003-not-a-real-secret"},
 }
-
-// registerEC2S3 makes sure the EC2, S3 and S3 Control services are in
-// builtinServices. It is a no-op once registry.go lists them (CORE REQUEST
-// in ec2.go); until then it lets these tests run against the real core.
-func registerEC2S3() {
-	has := func(f func(*Sandbox) Service) bool {
-		for _, g := range builtinServices {
-			if reflect.ValueOf(g).Pointer() == reflect.ValueOf(f).Pointer() {
-				return true
-			}
-		}
-		return false
-	}
-	if !has(newS3ControlService) {
-		builtinServices = append([]func(*Sandbox) Service{newS3ControlService}, builtinServices...)
-	}
-	if !has(newS3Service) {
-		builtinServices = append(builtinServices, newS3Service)
-	}
-	if !has(newEC2Service) {
-		builtinServices = append(builtinServices, newEC2Service)
-	}
-}
-
-func init() { registerEC2S3() }
 
 // ec2s3Sandbox is a sandbox seeded with testdata/ec2s3-world.yaml, served
 // over HTTP.
