@@ -149,14 +149,11 @@ func (g *Guard) Check(ctx context.Context, s Step) Decision {
 		return Decision{Verdict: Allow, Rule: RuleReadOnly, Reason: "allowed: " + m.ID + " only reads"}
 	}
 	acct, region := s.Target.Account, s.Target.Region
-	switch {
-	case !isAccountID(acct):
+	if !isAccountID(acct) {
 		return deny(RuleAccount, "refused: %s names no valid account (%q)", m.ID, acct)
-	case len(g.allowAccounts) > 0 && !g.allowAccounts.any(acct):
-		return deny(RuleAccount, "refused: account %s is not in the allowed accounts", acct)
 	}
-	if p, ok := g.denyAccounts.first(acct); ok {
-		return deny(RuleAccount, "refused: account %s is denied by %s", acct, p)
+	if d := g.checkAccount(acct, ""); d != nil {
+		return *d
 	}
 	if len(g.regions) > 0 && !g.regions.any(region) {
 		return deny(RuleRegion, "refused: region %q is not in the allowed regions", region)
@@ -168,6 +165,11 @@ func (g *Guard) Check(ctx context.Context, s Step) Decision {
 	}
 	primary := subs[0].kind
 	for _, sub := range subs {
+		if sub.account != acct {
+			if d := g.checkAccount(sub.account, sub.label()); d != nil {
+				return *d
+			}
+		}
 		if d := g.protect(sub); d != nil {
 			return *d
 		}
@@ -181,6 +183,21 @@ func (g *Guard) Check(ctx context.Context, s Step) Decision {
 		return *d
 	}
 	return Decision{Verdict: Allow, Rule: RulePassed, Reason: "allowed: " + what, Consumed: used}
+}
+
+// checkAccount applies the account allow and deny lists to the account a
+// step works in, or to the account of one of its targets (what names it).
+func (g *Guard) checkAccount(acct, what string) *Decision {
+	if what != "" {
+		what = " of " + what
+	}
+	if len(g.allowAccounts) > 0 && !g.allowAccounts.any(acct) {
+		return denyp(RuleAccount, "refused: account %s%s is not in the allowed accounts", acct, what)
+	}
+	if p, ok := g.denyAccounts.first(acct); ok {
+		return denyp(RuleAccount, "refused: account %s%s is denied by %s", acct, what, p)
+	}
+	return nil
 }
 
 func deny(rule, format string, args ...any) Decision {
@@ -255,6 +272,10 @@ func (g *Guard) subjects(ctx context.Context, s Step) (subs []subject, units int
 				return nil, 0, denyp(RuleUnresolved, "refused: %s param %s names an empty %s", s.Action.ID, p.Name, p.Target)
 			}
 			got, err := g.resolve(ctx, s.Target, p.Target, val, roleAffecting)
+			var refused *refusal
+			if errors.As(err, &refused) {
+				return nil, 0, &refused.d
+			}
 			if err != nil {
 				return nil, 0, denyp(RuleUnresolved, "refused: cannot check %s %s (param %s), failing closed: %v", p.Target, val, p.Name, err)
 			}
@@ -296,6 +317,10 @@ func (g *Guard) resolve(ctx context.Context, t action.Target, kind action.Target
 		p, err := parsePrincipal(val)
 		if err != nil {
 			return nil, err
+		}
+		// Never reach into an account the lists deny, not even to look.
+		if d := g.checkAccount(p.account, "principal_arn "+val); d != nil {
+			return nil, &refusal{*d}
 		}
 		switch p.kind {
 		case "user", "role":
@@ -357,6 +382,11 @@ func (g *Guard) resolve(ctx context.Context, t action.Target, kind action.Target
 	}
 	return nil, fmt.Errorf("target kind %q is unknown to the guardrail", kind)
 }
+
+// refusal is a decision reached while resolving a target.
+type refusal struct{ d Decision }
+
+func (r *refusal) Error() string { return r.d.Reason }
 
 // principal resolves an IAM user or role by name in t's account.
 func (g *Guard) principal(ctx context.Context, t action.Target, kind, name, given string) (subject, error) {

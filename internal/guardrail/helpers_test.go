@@ -184,6 +184,11 @@ var (
 		Params: []action.Param{{Name: "ip", Type: action.IP, Required: true, Doc: "the address", Target: action.TargetIP}},
 		IAM:    []string{"ec2:CreateNetworkAclEntry"}, RevertIAM: []string{"ec2:DeleteNetworkAclEntry"}, Idempotency: action.Idempotent,
 	}
+	blockAccountPublicAccess = action.Meta{
+		ID: "aws.s3.block_account_public_access", Summary: "Block public access account-wide", Risk: action.Reversible,
+		Params: []action.Param{{Name: "account_id", Type: action.AccountID, Required: true, Doc: "the account", Target: action.TargetAccount}},
+		IAM:    []string{"s3:PutAccountPublicAccessBlock"}, RevertIAM: []string{"s3:DeleteAccountPublicAccessBlock"}, Idempotency: action.Idempotent,
+	}
 	readUser = action.Meta{
 		ID: "aws.iam.describe_user", Summary: "Describe a user", Risk: action.ReadOnly,
 		Params: []action.Param{{Name: "user_name", Type: action.IAMName, Required: true, Doc: "the user", Target: action.TargetUser}},
