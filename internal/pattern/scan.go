@@ -294,7 +294,14 @@ func scanString(b []byte, i int) (int, uint8, error) {
 		// backslash, no control character.
 		for j+8 <= len(b) {
 			w := binary.LittleEndian.Uint64(b[j:])
-			if special(w) {
+			if m := special(w); m != 0 {
+				// The lowest flagged byte is exact: step right onto it,
+				// noting non-ASCII bytes on the way.
+				k := bits.TrailingZeros64(m) &^ 7
+				if w&hiBits&(1<<k-1) != 0 {
+					nonASCII = true
+				}
+				j += k >> 3
 				break
 			}
 			if w&hiBits != 0 {
@@ -349,11 +356,13 @@ const (
 	hiBits = 0x8080808080808080
 )
 
-// special reports whether any byte of w is '"', '\\' or below 0x20.
-func special(w uint64) bool {
+// special flags, in the high bit of each byte, the bytes of w that are
+// '"', '\\' or below 0x20. Borrows can flag a byte above a flagged one
+// by mistake, never below: the lowest flag is always right.
+func special(w uint64) uint64 {
 	zero := func(v uint64) uint64 { return (v - loBits) &^ v & hiBits }
 	below20 := (w - 0x20*loBits) &^ w & hiBits
-	return below20|zero(w^('"'*loBits))|zero(w^('\\'*loBits)) != 0
+	return below20 | zero(w^('"'*loBits)) | zero(w^('\\'*loBits))
 }
 
 func isHex4(b []byte) bool {
