@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -209,7 +209,9 @@ func TestCommittedMessagesAreDeletedOnce(t *testing.T) {
 }
 
 func TestPoison(t *testing.T) {
-	good := func(t *testing.T) string { return variant(t, "health/risk-credentials-exposed-aws-health-tools.json", 1) }
+	good := func(t *testing.T) string {
+		return variant(t, "health/risk-credentials-exposed-aws-health-tools.json", 1)
+	}
 	tests := []struct {
 		name         string
 		dlq          bool
