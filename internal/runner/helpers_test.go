@@ -270,3 +270,19 @@ func waitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// endpointClients reach a sandbox by its URL, as a child process does.
+type endpointClients struct {
+	endpoint string
+	creds    sandbox.Credentials
+}
+
+func (c endpointClients) Config(ctx context.Context, t action.Target) (aws.Config, error) {
+	region := t.Region
+	if region == "" {
+		region = "us-east-1"
+	}
+	return sandbox.ClientConfig(ctx, c.endpoint, c.creds, sandbox.WithRegion(region))
+}
+
+func actionTarget() action.Target { return action.Target{Account: account, Region: "us-east-1"} }
