@@ -57,6 +57,13 @@ func loadMigrations(fsys fs.FS, dialect string) ([]migration, error) {
 	return out, nil
 }
 
+// migrationsTableExists counts the ledger_migrations tables the
+// connection sees, per dialect.
+var migrationsTableExists = map[string]string{
+	"sqlite":   `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'ledger_migrations'`,
+	"postgres": `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'ledger_migrations'`,
+}
+
 // migrate applies the migrations not yet recorded in ledger_migrations,
 // inside the caller's transaction (which the caller has made exclusive).
 func migrate(ctx context.Context, q querier, dialect string, now int64, log *slog.Logger) error {
@@ -64,12 +71,20 @@ func migrate(ctx context.Context, q querier, dialect string, now int64, log *slo
 	if err != nil {
 		return err
 	}
-	if _, err := q.exec(ctx, `CREATE TABLE IF NOT EXISTS ledger_migrations (
+	// Look before creating, so that a ledger already up to date is opened
+	// without writing (a PostgreSQL role that may only read can open it).
+	var exists int
+	if err := q.queryRow(ctx, migrationsTableExists[dialect]).Scan(&exists); err != nil {
+		return fmt.Errorf("migrations: look for ledger_migrations: %w", err)
+	}
+	if exists == 0 {
+		if _, err := q.exec(ctx, `CREATE TABLE ledger_migrations (
     version    INTEGER PRIMARY KEY,
     name       TEXT NOT NULL,
     applied_at BIGINT NOT NULL
 )`); err != nil {
-		return fmt.Errorf("migrations: create ledger_migrations: %w", err)
+			return fmt.Errorf("migrations: create ledger_migrations: %w", err)
+		}
 	}
 	applied := map[int]bool{}
 	rs, err := q.query(ctx, `SELECT version FROM ledger_migrations`)

@@ -45,10 +45,10 @@ func OpenPostgres(ctx context.Context, dsn string, o Options) (*Postgres, error)
 		if err != nil {
 			return nil, fmt.Errorf("ledger: postgres: connect: %w", err)
 		}
-		_, err = conn.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{o.Schema}.Sanitize())
+		err = createSchema(ctx, conn, o.Schema)
 		_ = conn.Close(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("ledger: postgres: create schema %s: %w", o.Schema, err)
+			return nil, fmt.Errorf("ledger: postgres: schema %s: %w", o.Schema, err)
 		}
 		cfg.ConnConfig.RuntimeParams["search_path"] = o.Schema
 	}
@@ -62,6 +62,20 @@ func OpenPostgres(ctx context.Context, dsn string, o Options) (*Postgres, error)
 		return nil, fmt.Errorf("ledger: postgres: %w", err)
 	}
 	return p, nil
+}
+
+// createSchema creates the schema unless it exists; looking first means
+// a role without CREATE on the database can open an existing ledger.
+func createSchema(ctx context.Context, conn *pgx.Conn, schema string) error {
+	var n int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_namespace WHERE nspname = $1`, schema).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	_, err := conn.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{schema}.Sanitize())
+	return err
 }
 
 func (p *Postgres) migrate(ctx context.Context, o Options) error {
