@@ -125,12 +125,14 @@ func (l Lookup) page(ctx context.Context, api API, q Query, in *awsct.LookupEven
 	key := q.Account + "/" + q.Region
 	throttled := 0
 	for try := 1; ; try++ {
-		if err := l.pacer().Wait(ctx, key); err != nil {
+		done, err := l.pacer().Start(ctx, key)
+		if err != nil {
 			return nil, throttled, err
 		}
 		// The SDK's own retryer would resend outside the pacer: retries
 		// are ours.
 		out, err := api.LookupEvents(ctx, in, func(o *awsct.Options) { o.RetryMaxAttempts = 1 })
+		done()
 		if err == nil {
 			return out, throttled, nil
 		}

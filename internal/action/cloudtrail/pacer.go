@@ -11,26 +11,40 @@ import (
 // per account and region.
 const LookupRate = 2
 
-// Pacer spaces requests so that each key (an account and region) stays
-// under a rate. It is a token bucket holding one token: a request may start
-// once the previous one for the same key is an interval old. The interval
-// is a tenth longer than 1/rate, so that network jitter cannot bring two
-// requests closer together at the server than the limit allows. A Pacer is
-// safe for concurrent use; every call in the process that shares one
-// shares its budget.
+// Pacer keeps the requests of each key (an account and region) under a
+// limit of n per window, measured where it counts: at the server. A
+// request holds one of the key's n slots from its start until a window
+// after it finished. A server sees a request arrive after it started and
+// before it finished, so of any n+1 requests the last arrived at least a
+// window after one of the others: however the network delays them, no
+// window at the server holds more than n. With n = 2 and a window of 1 s
+// and 50 ms round trips that is 2 requests per 1.05 s. A Pacer is safe for
+// concurrent use; every request in the process that shares one shares its
+// budget.
 type Pacer struct {
-	interval time.Duration
+	n      int
+	window time.Duration
 
-	mu   sync.Mutex
-	next map[string]time.Time // the earliest start of the next request, by key
+	mu      sync.Mutex
+	buckets map[string]*bucket
 }
 
-// NewPacer returns a pacer admitting fewer than perSecond requests a
-// second per key. perSecond <= 0 means no limit.
+type bucket struct {
+	inflight int
+	recent   []time.Time   // when the last requests finished, oldest first
+	changed  chan struct{} // closed when a request finishes
+}
+
+// NewPacer returns a pacer allowing perSecond requests per second per key
+// (at least 1, rounded down); perSecond <= 0 means no limit.
 func NewPacer(perSecond float64) *Pacer {
-	p := &Pacer{next: map[string]time.Time{}}
-	if perSecond > 0 {
-		p.interval = time.Duration(1.1 * float64(time.Second) / perSecond)
+	p := &Pacer{buckets: map[string]*bucket{}}
+	switch {
+	case perSecond <= 0:
+	case perSecond < 1:
+		p.n, p.window = 1, time.Duration(float64(time.Second)/perSecond)
+	default:
+		p.n, p.window = int(perSecond), time.Second
 	}
 	return p
 }
@@ -42,33 +56,64 @@ var shared = NewPacer(LookupRate)
 // LookupRate. Actions use it unless told otherwise.
 func SharedPacer() *Pacer { return shared }
 
-// Interval is the least time between two requests of one key.
-func (p *Pacer) Interval() time.Duration { return p.interval }
+// Limit is the number of requests per window; 0 for no limit.
+func (p *Pacer) Limit() (n int, window time.Duration) { return p.n, p.window }
 
-// Wait blocks until a request for key may start, or ctx ends. A waiter
-// whose ctx ends still uses up its slot, which only makes the pace slower.
-func (p *Pacer) Wait(ctx context.Context, key string) error {
-	if p.interval == 0 {
-		return ctx.Err()
+// Start blocks until a request for key may start, or ctx ends. Call done
+// when the request has finished, answered or failed; calling it again
+// does nothing.
+func (p *Pacer) Start(ctx context.Context, key string) (done func(), err error) {
+	if p.n == 0 {
+		return func() {}, ctx.Err()
 	}
+	for {
+		p.mu.Lock()
+		b := p.buckets[key]
+		if b == nil {
+			b = &bucket{changed: make(chan struct{})}
+			p.buckets[key] = b
+		}
+		now := time.Now()
+		i := 0
+		for i < len(b.recent) && now.Sub(b.recent[i]) >= p.window {
+			i++
+		}
+		b.recent = b.recent[i:]
+		if b.inflight+len(b.recent) < p.n {
+			b.inflight++
+			p.mu.Unlock()
+			var once sync.Once
+			return func() { once.Do(func() { p.finish(key) }) }, nil
+		}
+		changed := b.changed
+		var wake <-chan time.Time
+		var timer *time.Timer
+		if len(b.recent) > 0 {
+			timer = time.NewTimer(b.recent[0].Add(p.window).Sub(now))
+			wake = timer.C
+		}
+		p.mu.Unlock()
+		select {
+		case <-wake:
+		case <-changed:
+		case <-ctx.Done():
+			err = fmt.Errorf("waiting for the %s request budget: %w", key, ctx.Err())
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (p *Pacer) finish(key string) {
 	p.mu.Lock()
-	now := time.Now()
-	at := p.next[key]
-	if at.Before(now) {
-		at = now
-	}
-	p.next[key] = at.Add(p.interval)
-	p.mu.Unlock()
-	d := at.Sub(now)
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("waiting %s for the %s request budget: %w", d.Round(time.Millisecond), key, ctx.Err())
-	}
+	defer p.mu.Unlock()
+	b := p.buckets[key]
+	b.inflight--
+	b.recent = append(b.recent, time.Now())
+	close(b.changed)
+	b.changed = make(chan struct{})
 }

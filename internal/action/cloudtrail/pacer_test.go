@@ -12,60 +12,74 @@ import (
 	"github.com/firebreak-sec/firebreak/internal/sandbox"
 )
 
-// TestPacerNeverEarly: concurrent waiters on one key are released one
-// interval apart or later, never earlier; another key is not held up.
-func TestPacerNeverEarly(t *testing.T) {
+// TestPacerWindow: of any three requests (by start) with a limit of two
+// per window, the third starts at least a window after one of the other
+// two finished, so a server sees at most two in any window; another key
+// is not held up.
+func TestPacerWindow(t *testing.T) {
 	ctx := context.Background()
-	p := cloudtrail.NewPacer(100)
-	if got, want := p.Interval(), 11*time.Millisecond; got != want {
-		t.Fatalf("interval %s, want %s", got, want)
+	p := cloudtrail.NewPacer(2)
+	if n, w := p.Limit(); n != 2 || w != time.Second {
+		t.Fatalf("limit %d per %s, want 2 per 1s", n, w)
 	}
-	const n = 20
-	start := time.Now()
+	const n = 7
+	type span struct{ start, end time.Time }
 	var mu sync.Mutex
-	var released []time.Time
+	var spans []span
 	var wg sync.WaitGroup
-	for range n {
+	for i := range n {
 		wg.Go(func() {
-			if err := p.Wait(ctx, "111111111111/us-east-1"); err != nil {
+			done, err := p.Start(ctx, "111111111111/us-east-1")
+			if err != nil {
 				t.Error(err)
+				return
 			}
+			s := span{start: time.Now()}
+			time.Sleep(time.Duration(i%3) * 20 * time.Millisecond) // the request
+			s.end = time.Now()
+			done()
+			done() // a second call does nothing
 			mu.Lock()
-			released = append(released, time.Now())
+			spans = append(spans, s)
 			mu.Unlock()
 		})
 	}
-	wg.Wait()
-	slices.SortFunc(released, func(a, b time.Time) int { return a.Compare(b) })
-	for k, r := range released {
-		if earliest := start.Add(time.Duration(k) * p.Interval()); r.Before(earliest) {
-			t.Errorf("waiter %d released %s after the start, before its slot at %s", k, r.Sub(start), earliest.Sub(start))
-		}
-	}
-
-	slow := cloudtrail.NewPacer(1) // 1.1 s apart
-	for range 3 {
-		go func() { _ = slow.Wait(ctx, "a") }()
-	}
+	// Another key starts at once, while the first is saturated.
+	time.Sleep(10 * time.Millisecond)
 	begin := time.Now()
-	if err := slow.Wait(ctx, "b"); err != nil {
+	done, err := p.Start(ctx, "111111111111/eu-west-1")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if waited := time.Since(begin); waited >= slow.Interval() {
-		t.Errorf("key b waited %s behind key a", waited)
+	done()
+	if waited := time.Since(begin); waited >= time.Second {
+		t.Errorf("key eu-west-1 waited %s behind us-east-1", waited)
+	}
+	wg.Wait()
+	slices.SortFunc(spans, func(a, b span) int { return a.start.Compare(b.start) })
+	for k := 2; k < len(spans); k++ {
+		free := spans[k-1].end
+		if spans[k-2].end.Before(free) {
+			free = spans[k-2].end
+		}
+		if gap := spans[k].start.Sub(free); gap < time.Second {
+			t.Errorf("request %d started %s after one of the two before it finished; want at least 1s", k, gap)
+		}
 	}
 }
 
 // TestPacerCancel: a waiter gives up when its context ends.
 func TestPacerCancel(t *testing.T) {
-	p := cloudtrail.NewPacer(0.1) // 11 s apart
+	p := cloudtrail.NewPacer(0.1) // 1 per 10 s
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	if err := p.Wait(ctx, "k"); err != nil {
-		t.Fatalf("first wait: %v", err)
+	done, err := p.Start(ctx, "k")
+	if err != nil {
+		t.Fatalf("first start: %v", err)
 	}
-	if err := p.Wait(ctx, "k"); err == nil {
-		t.Fatal("second wait returned before its slot and without an error")
+	done()
+	if _, err := p.Start(ctx, "k"); err == nil {
+		t.Fatal("second start returned before its slot and without an error")
 	}
 }
 
@@ -123,17 +137,21 @@ func TestPacingUnderTheRealLimit(t *testing.T) {
 	}
 }
 
-// TestBackoffOnThrottling: without a pacer, the sandbox throttles; the
+// TestBackoffOnThrottling: when CloudTrail throttles (here the sandbox
+// refuses half the LookupEvents calls with ThrottlingException), the
 // lookup backs off and retries until it has every page.
 func TestBackoffOnThrottling(t *testing.T) {
 	ctx := context.Background()
-	sb, clients := newSandbox(t, sandbox.Options{Seed: 6})
+	sb, clients := newSandbox(t, sandbox.Options{Seed: 6, NoLookupThrottle: true})
 	leaked, err := sb.AttackerCredentials()
 	if err != nil {
 		t.Fatal(err)
 	}
 	attack(t, sb, leaked, 200) // 4 pages
-	l := cloudtrail.Lookup{Pacer: cloudtrail.NewPacer(0), Backoff: 100 * time.Millisecond}
+	if err := sb.SetFaults(6, sandbox.Fault{Service: "cloudtrail", Operation: "LookupEvents", ThrottleRatio: 0.5}); err != nil {
+		t.Fatal(err)
+	}
+	l := cloudtrail.Lookup{Pacer: cloudtrail.NewPacer(0), Backoff: 10 * time.Millisecond, MaxAttempts: 20}
 	c := call(clients, action.Values{"access_key_id": action.StringValue(leaked.AccessKeyID)})
 	s, err := cloudtrail.PlanSearch("test", c, time.Now())
 	if err != nil {
@@ -143,17 +161,25 @@ func TestBackoffOnThrottling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(found.Events) != 200 || found.Throttled == 0 {
-		t.Errorf("found %d events, throttled %d times; want 200 events and some throttling", len(found.Events), found.Throttled)
+	throttled := 0
+	for _, r := range sb.Trail() {
+		if r.EventName == "LookupEvents" && r.ErrorCode == "ThrottlingException" {
+			throttled++
+		}
+	}
+	if len(found.Events) != 200 || found.Throttled == 0 || found.Throttled != throttled {
+		t.Errorf("found %d events, waited out %d throttles (the sandbox refused %d); want 200 events and every throttle waited out",
+			len(found.Events), found.Throttled, throttled)
 	}
 
-	// With one attempt the throttling error comes back, classified retry.
-	l.MaxAttempts = 1
-	_, err = l.Search(ctx, cloudtrail.Clients("test", c), s)
-	if err == nil {
-		_, err = l.Search(ctx, cloudtrail.Clients("test", c), s)
+	// When every call is throttled, the error comes back after the last
+	// attempt, classified retry.
+	if err := sb.SetFaults(6, sandbox.Fault{Service: "cloudtrail", Operation: "LookupEvents", ThrottleRatio: 1}); err != nil {
+		t.Fatal(err)
 	}
-	if got := action.Classify(err); got != action.Retry {
-		t.Errorf("throttled search: err %v, class %v; want a retry-class throttling error", err, got)
+	l.MaxAttempts = 3
+	found, err = l.Search(ctx, cloudtrail.Clients("test", c), s)
+	if got := action.Classify(err); got != action.Retry || found.Throttled != 3 {
+		t.Errorf("always throttled: err %v, class %v, throttled %d; want a retry-class error after 3 tries", err, got, found.Throttled)
 	}
 }
