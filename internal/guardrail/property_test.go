@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -60,13 +61,22 @@ func (e genEntity) pathlessARN() string {
 	return "arn:aws:iam::" + e.account + ":" + e.kind + "/" + e.name
 }
 
+// genInstance is an EC2 instance of a generated world, in the hub
+// account's us-east-1.
+type genInstance struct {
+	id   string
+	role string // the role of its instance profile, if any
+	tags map[string]string
+}
+
 // genWorld is a generated world and its ground truth.
 type genWorld struct {
-	w        world
-	entities []genEntity
-	keys     map[string]sandbox.KeyInfo // by id
-	keyIDs   []string
-	self     guardrail.Identity // the responder, as it signs
+	w         world
+	entities  []genEntity
+	instances []genInstance
+	keys      map[string]sandbox.KeyInfo // by id
+	keyIDs    []string
+	self      guardrail.Identity // the responder, as it signs
 	// focus are the entities the current scenario's rules name; steps
 	// target them often, so that the rules are exercised.
 	focus []genEntity
@@ -115,8 +125,12 @@ func newGenWorld(t testing.TB, c *chooser) *genWorld {
 			}
 			y.WriteString("}\n")
 		}
-		y.WriteString("    roles:\n      - {name: FirebreakResponder, trust_accounts: [\"111111111111\"], managed_policies: [arn:aws:iam::aws:policy/AdministratorAccess]}\n")
+		y.WriteString("    roles:\n      - {name: FirebreakResponder, trust_accounts: [\"111111111111\"], managed_policies: [arn:aws:iam::aws:policy/AdministratorAccess], instance_profile: FirebreakResponder-profile}\n")
 		gw.entities = append(gw.entities, genEntity{account: acct, kind: "role", name: "FirebreakResponder", path: "/", tags: map[string]string{}})
+		var profiles []string // role names with an instance profile
+		if acct == hub {
+			profiles = append(profiles, "FirebreakResponder")
+		}
 		used = map[string]bool{}
 		for range 1 + c.intn(4) {
 			name := pick(c, rolePool)
@@ -126,8 +140,31 @@ func newGenWorld(t testing.TB, c *chooser) *genWorld {
 			used[name] = true
 			e := genEntity{account: acct, kind: "role", name: name, path: pick(c, pathPool), tags: genTags(c)}
 			gw.entities = append(gw.entities, e)
-			fmt.Fprintf(&y, "      - name: %s\n        path: %s\n        trust_services: [ec2.amazonaws.com]\n        tags: {", name, e.path)
+			fmt.Fprintf(&y, "      - name: %s\n        path: %s\n        trust_services: [ec2.amazonaws.com]\n        instance_profile: %s-profile\n        tags: {", name, e.path, name)
 			for k, v := range e.tags {
+				fmt.Fprintf(&y, "%q: %q, ", k, v)
+			}
+			y.WriteString("}\n")
+			if acct == hub {
+				profiles = append(profiles, name)
+			}
+		}
+		if acct != hub {
+			continue
+		}
+		y.WriteString("    ec2:\n      instances:\n")
+		for i := range 2 + c.intn(5) {
+			in := genInstance{id: fmt.Sprintf("i-0b00000000000%04x", i), tags: genTags(c)}
+			if c.chance(70) {
+				in.role = pick(c, profiles)
+			}
+			gw.instances = append(gw.instances, in)
+			fmt.Fprintf(&y, "        - id: %s\n", in.id)
+			if in.role != "" {
+				fmt.Fprintf(&y, "          instance_profile: %s-profile\n", in.role)
+			}
+			y.WriteString("          tags: {")
+			for k, v := range in.tags {
 				fmt.Fprintf(&y, "%q: %q, ", k, v)
 			}
 			y.WriteString("}\n")
@@ -215,6 +252,13 @@ func (gw *genWorld) genScenario(c *chooser) scenario {
 		func() string { return pick(c, gw.keyIDs)[:6] + "*" },
 		func() string { return entity().name },
 		func() string { return "*ops*" },
+		func() string {
+			if len(gw.instances) == 0 {
+				return "i-none"
+			}
+			return pick(c, gw.instances).id
+		},
+		func() string { return "arn:aws:ec2:*:111111111111:instance/i-0b*1" },
 	}
 	for range c.intn(3) {
 		s.cfg.Protected.Resources = append(s.cfg.Protected.Resources, pick(c, resourceGlobs)())
@@ -222,13 +266,18 @@ func (gw *genWorld) genScenario(c *chooser) scenario {
 	return s
 }
 
-var propKinds = []action.TargetKind{action.TargetUser, action.TargetRole, action.TargetAccessKey, action.TargetPrincipalARN}
+var propKinds = []action.TargetKind{action.TargetUser, action.TargetRole, action.TargetAccessKey, action.TargetPrincipalARN, action.TargetInstance}
 
 // genStep generates an action and its parameters, as a playbook and an
 // event might produce them: mostly real names, sometimes wrong ones.
 func (gw *genWorld) genStep(c *chooser, n int) guardrail.Step {
 	m := action.Meta{ID: fmt.Sprintf("aws.iam.generated_%d", n), Summary: "generated", Idempotency: action.Idempotent, IAM: []string{"iam:UpdateAccessKey"}}
 	m.Risk = pick(c, []action.Risk{action.Reversible, action.ReadOnly, action.Reversible, action.Destructive})
+	if c.chance(50) { // changes roles: an instance's role is checked in full
+		m.IAM = []string{"iam:PutRolePolicy"}
+	} else {
+		m.IAM = []string{"ec2:ModifyInstanceAttribute"}
+	}
 	vs := action.Values{}
 	for i := range 1 + c.intn(2) {
 		kind := pick(c, propKinds)
@@ -262,6 +311,11 @@ func (gw *genWorld) genValue(c *chooser, kind action.TargetKind) string {
 		entities = gw.focus
 	}
 	switch kind {
+	case action.TargetInstance:
+		if len(gw.instances) == 0 || c.chance(5) {
+			return "i-0123456789abcdef0"
+		}
+		return pick(c, gw.instances).id
 	case action.TargetAccessKey:
 		return pick(c, gw.keyIDs)
 	case action.TargetPrincipalARN:
@@ -325,7 +379,7 @@ func (gw *genWorld) oracle(sc scenario, s guardrail.Step) (bool, string) {
 		return true, "no target"
 	}
 	for _, tv := range vals {
-		if deny, why := gw.oracleValue(sc, s.Target.Account, tv.kind, tv.v); deny {
+		if deny, why := gw.oracleValue(sc, s.Target.Account, tv.kind, tv.v, slices.Contains(s.Action.IAM, "iam:PutRolePolicy")); deny {
 			return true, why
 		}
 	}
@@ -341,7 +395,7 @@ func (gw *genWorld) find(account, kind, name string) (genEntity, bool) {
 	return genEntity{}, false
 }
 
-func (gw *genWorld) oracleValue(sc scenario, account string, kind action.TargetKind, v string) (bool, string) {
+func (gw *genWorld) oracleValue(sc scenario, account string, kind action.TargetKind, v string, roleAffecting bool) (bool, string) {
 	anyGlob := func(globs []string, ss ...string) bool {
 		for _, g := range globs {
 			for _, s := range ss {
@@ -379,6 +433,33 @@ func (gw *genWorld) oracleValue(sc scenario, account string, kind action.TargetK
 		return true, "empty target"
 	}
 	switch kind {
+	case action.TargetInstance:
+		i := slices.IndexFunc(gw.instances, func(in genInstance) bool { return in.id == v })
+		if i < 0 || account != hub {
+			return true, "unresolvable instance " + v
+		}
+		in := gw.instances[i]
+		for _, t := range sc.cfg.Protected.Tags {
+			if tv, ok := in.tags[t.Key]; ok && oracleGlob(t.Value, tv) {
+				return true, "instance tag"
+			}
+		}
+		if anyGlob(sc.cfg.Protected.Resources, in.id, "arn:aws:ec2:us-east-1:"+hub+":instance/"+in.id) {
+			return true, "instance resource glob"
+		}
+		if in.role == "" {
+			return false, ""
+		}
+		for _, id := range sc.selves {
+			if id.RoleName == in.role {
+				return true, "instance runs as Firebreak"
+			}
+		}
+		if !roleAffecting {
+			return false, ""
+		}
+		e, _ := gw.find(hub, "role", in.role)
+		return entity(e)
 	case action.TargetUser, action.TargetRole:
 		e, ok := gw.find(account, string(kind), v)
 		if !ok {
