@@ -251,6 +251,13 @@ func TestLeakedKeyScenario(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	again, err := cloudtrail.SummarizePrincipal{}.Do(ctx, w.call("summary", summaryParams))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(again.String(), sum.String()); diff != "" {
+		t.Errorf("a second summary differs (-second +first):\n%s", diff)
+	}
 	if got := sum.Int("total"); got != int64(total) {
 		t.Errorf("summary total %d, want the %d calls the attacker made", got, total)
 	}
