@@ -248,7 +248,6 @@ steps:
 	}
 }
 
-
 func TestCompensate(t *testing.T) {
 	f := newFixture(t, nil)
 	erin := f.keys("erin")[0] // named as dana's: a permanent error
