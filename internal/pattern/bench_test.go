@@ -179,3 +179,18 @@ func TestMatchDoesNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkAdd adds one pattern to a matcher holding 10,000, which
+// recompiles the automaton.
+func BenchmarkAdd(b *testing.B) {
+	m := benchMatcher(b, 10000, false)
+	p := []byte(`{"source":["aws.guardduty"],"detail":{"severity":[{"numeric":[">=",8]}]}}`)
+	b.ReportAllocs()
+	cpu := cpuTime()
+	for b.Loop() {
+		if err := m.Add("extra", p); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+}
