@@ -140,15 +140,18 @@ func (f *fixture) writesSince(mark int) []string {
 }
 
 // assertNoSecrets fails when a secret access key of the world shows in the
-// actions' log.
-func (f *fixture) assertNoSecrets() {
-	for _, id := range []string{f.leaked, f.spare, f.erin} {
-		c, err := f.sb.KeyCredentials(id)
+// actions' log or in the texts given (error messages).
+func (f *fixture) assertNoSecrets(texts ...string) {
+	texts = append(texts, f.log.String())
+	for _, k := range f.sb.Keys() {
+		c, err := f.sb.KeyCredentials(k.AccessKeyID)
 		if err != nil {
-			continue // deleted by the test
+			continue
 		}
-		if strings.Contains(f.log.String(), c.SecretAccessKey) {
-			f.t.Errorf("the action log holds the secret of %s", id)
+		for _, text := range texts {
+			if strings.Contains(text, c.SecretAccessKey) {
+				f.t.Errorf("the secret of %s leaked: %q", k.AccessKeyID, text)
+			}
 		}
 	}
 }
@@ -644,6 +647,7 @@ func TestBadCalls(t *testing.T) {
 			if w := f.writesSince(mark); len(w) != 0 {
 				t.Errorf("wrote %v", w)
 			}
+			f.assertNoSecrets(err.Error())
 		})
 	}
 	if got := f.status(f.erin); got != "Active" {

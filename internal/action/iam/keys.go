@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
@@ -102,7 +103,7 @@ func (DisableAccessKey) Meta() action.Meta {
 			"The key's last use is read first and returned. A key already Inactive is left as it is. " +
 			"Revert makes the key Active again, but only when this action disabled it.",
 		Risk:   action.Reversible,
-		Params: keyParams,
+		Params: slices.Clone(keyParams),
 		Outputs: append([]action.Field{
 			{Name: "user", Type: action.IAMName, Doc: "the IAM user that owns the key"},
 			{Name: "previous_status", Type: action.String, Doc: "the key's status before the action: Active or Inactive"},
@@ -201,7 +202,7 @@ func (DeleteAccessKey) Meta() action.Meta {
 			"Reads and returns the key's last use before deleting it, because that evidence is gone once the key is. " +
 			"Give user (from disable_access_key's output) so that a second run recognises the key as already deleted.",
 		Risk:   action.Destructive,
-		Params: keyParams,
+		Params: slices.Clone(keyParams),
 		Outputs: append([]action.Field{
 			{Name: "user", Type: action.IAMName, Doc: "the IAM user that owned the key"},
 			{Name: "deleted", Type: action.Bool, Doc: "true when this run deleted the key; false when it was already gone"},

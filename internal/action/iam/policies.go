@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/firebreak-sec/firebreak/internal/action"
@@ -139,7 +140,7 @@ func (RevokeSessions) Meta() action.Meta {
 			"aws.iam.disable_access_key. Running it again moves the cutoff forward, never back; a retry of the same " +
 			"step (same idempotency key) changes nothing. Revert deletes the policy.",
 		Risk:        action.Reversible,
-		Params:      principalParams,
+		Params:      slices.Clone(principalParams),
 		Outputs:     policyOutputs(action.Field{Name: "cutoff", Type: action.String, Doc: "sessions issued before this time (RFC 3339 UTC) are refused"}),
 		IAM:         inlineIAM("Get", "Put"),
 		RevertIAM:   inlineIAM("Delete"),
@@ -291,7 +292,7 @@ func (QuarantinePrincipal) Meta() action.Meta {
 			"so the principal can do nothing with any of its credentials, long-term or temporary, until the policy is " +
 			"removed. Nothing is written when the policy is already in place. Revert deletes the policy.",
 		Risk:        action.Reversible,
-		Params:      principalParams,
+		Params:      slices.Clone(principalParams),
 		Outputs:     policyOutputs(),
 		IAM:         inlineIAM("Get", "Put"),
 		RevertIAM:   inlineIAM("Delete"),
@@ -357,10 +358,11 @@ func (RequireMFA) Meta() action.Meta {
 		Doc: "Attaches the inline policy " + RequireMFAPolicyName + ": every action but setting up and using an MFA device " +
 			"is denied when aws:MultiFactorAuthPresent is false or absent (BoolIfExists), so long-term keys stop " +
 			"working on their own. Revert deletes the policy.",
-		Risk:    action.Reversible,
-		Params:  principalParams,
-		Outputs: policyOutputs(action.Field{Name: "advice", Type: action.String, Doc: "what the owner must do: enable MFA"}),
-		IAM:     inlineIAM("Get", "Put"), RevertIAM: inlineIAM("Delete"),
+		Risk:        action.Reversible,
+		Params:      slices.Clone(principalParams),
+		Outputs:     policyOutputs(action.Field{Name: "advice", Type: action.String, Doc: "what the owner must do: enable MFA"}),
+		IAM:         inlineIAM("Get", "Put"),
+		RevertIAM:   inlineIAM("Delete"),
 		Idempotency: action.Idempotent,
 	}
 }
