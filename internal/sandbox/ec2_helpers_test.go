@@ -113,7 +113,8 @@ func (b bufferedBody) RoundTrip(r *http.Request) (*http.Response, error) {
 	return b.rt.RoundTrip(r)
 }
 
-// errorCode is the API error code of err, "" when err is nil, or the error
+// errorCode is the API error code of err (from an SDK client or a service
+// called in-process), "" when err is nil, or the error
 // text when it is not an API error.
 func errorCode(err error) string {
 	if err == nil {
@@ -122,6 +123,10 @@ func errorCode(err error) string {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		return ae.ErrorCode()
+	}
+	var own *APIError // an error from a service called in-process
+	if errors.As(err, &own) {
+		return own.Code
 	}
 	return "not an API error: " + err.Error()
 }
