@@ -26,7 +26,8 @@ record of every call, security findings delivered to an SQS queue, fault
 injection and scripted attacks. Point the AWS CLI or any SDK at it with
 AWS_ENDPOINT_URL. See docs/sandbox.md.`),
 		Example: strings.TrimSpace(`
-  eval "$(firebreak sandbox serve --addr 127.0.0.1:4566 &)"
+  firebreak sandbox serve --addr 127.0.0.1:4566 > sandbox.env &
+  . ./sandbox.env && aws --endpoint-url "$AWS_ENDPOINT_URL" iam list-users
   firebreak sandbox scenario persistence --endpoint http://127.0.0.1:4566`),
 		Args: cobra.NoArgs,
 	}

@@ -1510,7 +1510,10 @@ func (s *iamService) listInstanceProfiles(a *iamAccount, req *Request) (any, err
 func (s *iamService) roleInfo(account, nameOrARN string) (Role, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a := s.account(account)
+	a, ok := s.accounts[account]
+	if !ok {
+		return Role{}, false
+	}
 	name := nameOrARN
 	if i := strings.LastIndex(nameOrARN, "/"); strings.HasPrefix(nameOrARN, "arn:") && i >= 0 {
 		name = nameOrARN[i+1:]
@@ -1525,7 +1528,10 @@ func (s *iamService) roleInfo(account, nameOrARN string) (Role, bool) {
 func (s *iamService) profileInfo(account, nameOrARN string) (InstanceProfile, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a := s.account(account)
+	a, ok := s.accounts[account]
+	if !ok {
+		return InstanceProfile{}, false
+	}
 	name := nameOrARN
 	if i := strings.LastIndex(nameOrARN, "/"); strings.HasPrefix(nameOrARN, "arn:") && i >= 0 {
 		name = nameOrARN[i+1:]
