@@ -632,6 +632,8 @@ func TestBadCalls(t *testing.T) {
 		{"neither user nor role", iam.RevokeSessions{}, action.Values{}, "aws.iam.revoke_sessions: parameter user or role: required"},
 		{"key of another user", iam.DisableAccessKey{}, action.Values{"access_key_id": action.StringValue(f.erin), "user": action.StringValue("dana")},
 			`aws.iam.disable_access_key: access key ` + f.erin + ` belongs to user "erin", not "dana"`},
+		{"temporary key", iam.DisableAccessKey{}, action.Values{"access_key_id": action.StringValue("ASIAEXAMPLEEXAMPLE01")},
+			"aws.iam.disable_access_key: access key ASIAEXAMPLEEXAMPLE01 is temporary (ASIA…): it cannot be disabled or deleted"},
 		{"no such user", iam.QuarantinePrincipal{}, action.Values{"user": action.StringValue("nobody")}, "aws.iam.quarantine_principal: attach policy FirebreakQuarantine to user nobody"},
 	}
 	for _, tt := range tests {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
@@ -42,6 +43,10 @@ func (k keyInfo) lastUsedValues(vs action.Values) action.Values {
 // that is not among the given user's keys comes back with found false.
 func inspectKey(ctx context.Context, api API, account, keyID, user string) (keyInfo, error) {
 	k := keyInfo{user: user}
+	if strings.HasPrefix(keyID, "ASIA") {
+		return k, action.Mark(action.Permanent, fmt.Errorf("access key %s is temporary (ASIA…): it cannot be disabled or deleted; "+
+			"revoke the sessions of its user or role (aws.iam.revoke_sessions) and contain the long-term credentials that issued it", keyID))
+	}
 	k.calls = append(k.calls, action.PlannedCall{Operation: "iam:GetAccessKeyLastUsed", Resource: keyID})
 	lu, luErr := api.GetAccessKeyLastUsed(ctx, &awsiam.GetAccessKeyLastUsedInput{AccessKeyId: &keyID})
 	switch {
