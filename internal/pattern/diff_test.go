@@ -47,7 +47,7 @@ func checkAgainstReference(t *testing.T, patterns []string, event string) {
 // TestDifferential runs the matcher and the reference matcher over random
 // patterns and events (a fixed seed, so failures reproduce).
 func TestDifferential(t *testing.T) {
-	iterations := 2000
+	iterations := 1200
 	if testing.Short() {
 		iterations = 300
 	}

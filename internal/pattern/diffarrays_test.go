@@ -83,7 +83,7 @@ func (g arrayGen) pattern() string {
 }
 
 func TestDifferentialArrays(t *testing.T) {
-	iterations := 1500
+	iterations := 1000
 	if testing.Short() {
 		iterations = 200
 	}
