@@ -86,9 +86,8 @@ Firebreak receives AWS security events (GuardDuty, Security Hub, AWS Health,
 Trusted Advisor, Macie, CloudTrail), matches them against EventBridge
 patterns, and runs playbooks that contain the threat, collect evidence, ask
 for approval where a person must decide, and record everything.`),
-		Example: strings.TrimSpace(`
-  firebreak version
-  firebreak event inspect internal/samples/data/health/risk-credentials-exposed-aws-health-tools.json`),
+		Example: `  firebreak version
+  firebreak event inspect internal/samples/data/health/risk-credentials-exposed-aws-health-tools.json`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
