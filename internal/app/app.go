@@ -1,10 +1,6 @@
 package app
 
-import (
-	"io"
-	"log/slog"
-	"runtime/debug"
-)
+import "runtime/debug"
 
 // Version is the release version, set at build time with
 // -ldflags "-X github.com/firebreak-sec/firebreak/internal/app.Version=v1.2.3".
@@ -37,25 +33,3 @@ func ReadBuildInfo() BuildInfo {
 	}
 	return bi
 }
-
-// Options configures an App. Zero values are usable: a nil Logger discards.
-type Options struct {
-	Logger *slog.Logger
-}
-
-// App is one Firebreak process.
-type App struct {
-	log *slog.Logger
-}
-
-// New builds an App from opts.
-func New(opts Options) *App {
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	return &App{log: log}
-}
-
-// Logger returns the App's logger.
-func (a *App) Logger() *slog.Logger { return a.log }

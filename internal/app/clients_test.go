@@ -1,0 +1,77 @@
+package app_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/firebreak-sec/firebreak/internal/action"
+	"github.com/firebreak-sec/firebreak/internal/app"
+	"github.com/firebreak-sec/firebreak/internal/config"
+	"github.com/firebreak-sec/firebreak/internal/sandbox"
+	"github.com/firebreak-sec/firebreak/internal/sandbox/sandboxtest"
+	"github.com/firebreak-sec/firebreak/internal/secret"
+)
+
+// Clients assume the configured role in each account, through the
+// sandbox's real STS, and reuse the credentials across regions.
+func TestClientsAssumeRolePerAccount(t *testing.T) {
+	sb := sandboxtest.New(t, sandbox.Options{Seed: 3})
+	base := sandboxtest.Config(t, sb, sandboxtest.Admin(t, sb))
+	clients := app.NewClients(base, "111111111111", []config.Account{
+		{ID: "222222222222", ResponderRole: "OrganizationAccountAccessRole", ExternalID: secret.New("ext-id-222")},
+	})
+	tests := []struct {
+		name       string
+		target     action.Target
+		wantARN    string
+		wantRegion string
+		wantErr    string
+	}{
+		{"own account uses own credentials", action.Target{Account: "111111111111", Region: "eu-west-1"},
+			"arn:aws:iam::111111111111:user/responder", "eu-west-1", ""},
+		{"other account assumes its role", action.Target{Account: "222222222222", Region: "us-east-1"},
+			"arn:aws:sts::222222222222:assumed-role/OrganizationAccountAccessRole/firebreak", "us-east-1", ""},
+		{"same account other region reuses the session", action.Target{Account: "222222222222", Region: "eu-west-1"},
+			"arn:aws:sts::222222222222:assumed-role/OrganizationAccountAccessRole/firebreak", "eu-west-1", ""},
+		{"unlisted account is refused", action.Target{Account: "333333333333", Region: "us-east-1"},
+			"", "", "account 333333333333: not in aws.accounts"},
+	}
+	ctx := context.Background()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := clients.Config(ctx, tt.target)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Config(%+v) error = %v, want %q", tt.target, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Region != tt.wantRegion {
+				t.Errorf("region = %s, want %s", cfg.Region, tt.wantRegion)
+			}
+			out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := aws.ToString(out.Arn); got != tt.wantARN {
+				t.Errorf("caller = %s, want %s", got, tt.wantARN)
+			}
+		})
+	}
+	assumed := 0
+	for _, r := range sb.Trail() {
+		if r.EventName == "AssumeRole" {
+			assumed++
+		}
+	}
+	if assumed != 1 {
+		t.Errorf("AssumeRole called %d times, want 1 (credentials cached per account)", assumed)
+	}
+}
