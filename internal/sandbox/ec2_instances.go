@@ -115,8 +115,21 @@ func (c *ec2Call) runInstances() ([]*xnNode, error) {
 		}
 		return c.reservation(res, ""), nil
 	}
+	// The primary interface may be described as NetworkInterface.1 instead
+	// (as the console and the CLI's --network-interfaces do).
+	subnetID, groupIDs := c.p.str("SubnetId"), c.p.list("SecurityGroupId")
+	if subnetID == "" {
+		subnetID = c.p.str("NetworkInterface.1.SubnetId")
+	}
+	if len(groupIDs) == 0 {
+		groupIDs = c.p.list("NetworkInterface.1.SecurityGroupId")
+	}
+	publicIP, err := c.p.boolean("NetworkInterface.1.AssociatePublicIpAddress")
+	if err != nil {
+		return nil, err
+	}
 	var subnet *ec2Subnet
-	if id := c.p.str("SubnetId"); id != "" {
+	if id := subnetID; id != "" {
 		if subnet = c.r.subnets[id]; subnet == nil {
 			return nil, ec2Errorf("InvalidSubnetID.NotFound", "The subnet ID '%s' does not exist", id)
 		}
@@ -131,7 +144,7 @@ func (c *ec2Call) runInstances() ([]*xnNode, error) {
 			return nil, ec2Errorf("VPCIdNotSpecified", "No default VPC for this user")
 		}
 	}
-	groups, err := c.groupsIn(subnet.VPC, c.p.list("SecurityGroupId"), c.p.list("SecurityGroup"))
+	groups, err := c.groupsIn(subnet.VPC, groupIDs, c.p.list("SecurityGroup"))
 	if err != nil {
 		return nil, err
 	}
@@ -160,6 +173,9 @@ func (c *ec2Call) runInstances() ([]*xnNode, error) {
 			State: "running", Launched: c.now, Subnet: subnet.ID, VPC: subnet.VPC, PrivateIP: subnet.nextIP(),
 			DisableAPITermination: protect, ClientToken: token, Owner: c.r.account,
 		}
+		if publicIP || subnet.DefaultForAZ && c.p.str("NetworkInterface.1.AssociatePublicIpAddress") == "" {
+			inst.PublicIP = c.s.publicIP()
+		}
 		c.s.launch(c.r, inst, subnet, groups, c.profile, c.now)
 		c.r.setTags(inst.ID, tags["instance"])
 		c.r.setTags(inst.ENI, tags["network-interface"])
@@ -171,6 +187,15 @@ func (c *ec2Call) runInstances() ([]*xnNode, error) {
 		c.r.tokens[token] = res
 	}
 	return c.reservation(res, "pending"), nil
+}
+
+// publicIP hands out an address from 198.51.100.0/24 (TEST-NET-2), so that
+// sandbox addresses never collide with real ones.
+func (s *ec2Service) publicIP() string {
+	n := s.sb.IDs().Digits(3)
+	var v int
+	fmt.Sscan(n, &v)
+	return fmt.Sprintf("198.51.100.%d", 1+v%254)
 }
 
 // launch wires a new instance: its primary network interface, root volume,

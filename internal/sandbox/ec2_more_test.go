@@ -23,11 +23,23 @@ func TestEC2DefaultVPC(t *testing.T) {
 		t.Fatal(err)
 	}
 	inst := run.Instances[0]
+	if aws.ToString(inst.PublicIpAddress) == "" {
+		t.Errorf("instance in a default subnet has no public address")
+	}
 	if aws.ToString(inst.VpcId) != vpc || aws.ToString(inst.SecurityGroups[0].GroupName) != "default" {
 		t.Errorf("instance in VPC %s with group %s, want the default VPC %s and its default group", aws.ToString(inst.VpcId), aws.ToString(inst.SecurityGroups[0].GroupName), vpc)
 	}
 	if _, err := c.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("ops"), Description: aws.String("ops")}); err != nil {
 		t.Fatal(err)
+	}
+	private, err := c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-1"), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		NetworkInterfaces: []types.InstanceNetworkInterfaceSpecification{{DeviceIndex: aws.Int32(0), SubnetId: inst.SubnetId,
+			AssociatePublicIpAddress: aws.Bool(false), Groups: []string{aws.ToString(inst.SecurityGroups[0].GroupId)}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := private.Instances[0]; aws.ToString(got.PublicIpAddress) != "" || aws.ToString(got.SubnetId) != aws.ToString(inst.SubnetId) {
+		t.Errorf("NetworkInterfaces launch: public %q, subnet %s", aws.ToString(got.PublicIpAddress), aws.ToString(got.SubnetId))
 	}
 	// By name, in the default VPC: egress rules, then the group goes.
 	groups, err := c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupNames: []string{"ops"}})

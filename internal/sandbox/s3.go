@@ -222,6 +222,9 @@ func (c *s3Call) bucket() (*s3Bucket, error) {
 	if b.Account != c.req.Caller.Account {
 		return nil, s3AccessDenied()
 	}
+	if want := c.req.HTTP.Header.Get("x-amz-expected-bucket-owner"); want != "" && want != b.Account {
+		return nil, s3AccessDenied()
+	}
 	return b, nil
 }
 

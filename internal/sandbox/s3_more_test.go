@@ -50,6 +50,13 @@ func TestS3MoreOperations(t *testing.T) {
 		t.Errorf("ListObjects = %d keys from %q, truncated %v", len(v1.Contents), aws.ToString(v1.Contents[0].Key), aws.ToBool(v1.IsTruncated))
 	}
 
+	if _, err := c.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: b, ExpectedBucketOwner: aws.String(securityAccount)}); errorCode(err) != "AccessDenied" {
+		t.Errorf("wrong expected owner: got %q", errorCode(err))
+	}
+	if _, err := c.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: b, ExpectedBucketOwner: aws.String(prodAccount)}); err != nil {
+		t.Errorf("right expected owner: %v", err)
+	}
+
 	// Grant headers: a grant to AllUsers is public.
 	if _, err := c.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: b, GrantRead: aws.String(`uri="` + s3AllUsers + `"`),
 		GrantFullControl: aws.String(`id="` + s3CanonicalID(prodAccount) + `"`)}); err != nil {
