@@ -249,3 +249,35 @@ func TestSSHBruteForceScenario(t *testing.T) {
 		t.Errorf("finding %+v for steps %+v", d, res.Steps)
 	}
 }
+
+// TestConsumingTheEventsQueueMakesNoEvents: receiving and deleting messages
+// are data events, neither recorded nor put on the bus, so a consumer of the
+// events queue does not feed itself.
+func TestConsumingTheEventsQueueMakesNoEvents(t *testing.T) {
+	ctx := context.Background()
+	sb := sandboxtest.New(t, sandbox.Options{Seed: 1})
+	sq := sqs.NewFromConfig(sandboxtest.Config(t, sb, sandboxtest.Admin(t, sb)))
+	if _, err := sb.PublishFinding(ctx, sandbox.Finding{Kind: sandbox.FindingHealthExposedKey}); err != nil {
+		t.Fatal(err)
+	}
+	url := aws.String(sb.EventsQueueURL())
+	for range 3 {
+		out, err := sq.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: url, MaxNumberOfMessages: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range out.Messages {
+			if _, err := sq.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: url, ReceiptHandle: m.ReceiptHandle}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if n := len(sb.Events()); n != 1 {
+		t.Errorf("%d events on the bus, want only the finding", n)
+	}
+	for _, r := range sb.Trail() {
+		if r.EventName == "ReceiveMessage" || r.EventName == "DeleteMessage" {
+			t.Errorf("data event recorded: %s", r.EventName)
+		}
+	}
+}

@@ -115,6 +115,7 @@ func (s *snsService) Handle(ctx context.Context, req *Request) (*Response, error
 		}
 		return QueryResult(req, out)
 	case "Publish":
+		req.Trail.Skip = true // a data event, not recorded by default
 		return s.publish(req)
 	}
 	return nil, Errorf("InvalidAction", "The sandbox does not simulate SNS %s.", req.Operation)

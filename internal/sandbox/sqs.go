@@ -200,6 +200,13 @@ func (s *sqsService) Handle(ctx context.Context, req *Request) (*Response, error
 	if in.QueueURL != "" {
 		req.Trail.RequestParameters = map[string]any{"queueUrl": in.QueueURL}
 	}
+	// Message operations are CloudTrail data events, not recorded by default
+	// (and recording them would feed the events queue's own consumer an
+	// event per DeleteMessage, forever).
+	switch req.Operation {
+	case "SendMessage", "SendMessageBatch", "ReceiveMessage", "DeleteMessage", "DeleteMessageBatch", "ChangeMessageVisibility", "ChangeMessageVisibilityBatch":
+		req.Trail.Skip = true
+	}
 	if req.Operation == "ReceiveMessage" {
 		return s.receive(ctx, req, in)
 	}
