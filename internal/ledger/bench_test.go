@@ -10,9 +10,9 @@ import (
 	"github.com/firebreak-sec/firebreak/internal/ledger"
 )
 
-func benchStore(b *testing.B) *ledger.SQLite {
+func benchStore(ctx context.Context, b *testing.B) *ledger.SQLite {
 	b.Helper()
-	s, err := ledger.OpenSQLite(context.Background(), filepath.Join(b.TempDir(), "bench.db"), ledger.Options{MigrateRiver: true})
+	s, err := ledger.OpenSQLite(ctx, filepath.Join(b.TempDir(), "bench.db"), ledger.Options{MigrateRiver: true})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func BenchmarkRecordFinding(b *testing.B) {
 	ctx := context.Background()
 	for _, mode := range []string{"new", "repeat"} {
 		b.Run(mode, func(b *testing.B) {
-			s := benchStore(b)
+			s := benchStore(ctx, b)
 			i := 0
 			for b.Loop() {
 				key := "same"
@@ -62,7 +62,7 @@ func BenchmarkRecordFinding(b *testing.B) {
 // can move forever).
 func BenchmarkTransitionStep(b *testing.B) {
 	ctx := context.Background()
-	s := benchStore(b)
+	s := benchStore(ctx, b)
 	key := ledger.StepKey{StepID: "isolate"}
 	err := s.Update(ctx, func(tx ledger.Tx) error {
 		inc, _, err := tx.RecordFinding(ctx, benchFinding("k"))
@@ -99,7 +99,7 @@ func BenchmarkTransitionStep(b *testing.B) {
 // BenchmarkVerify measures walking a chain of 1,000 audit entries.
 func BenchmarkVerify(b *testing.B) {
 	ctx := context.Background()
-	s := benchStore(b)
+	s := benchStore(ctx, b)
 	for i := range 1000 {
 		err := s.Update(ctx, func(tx ledger.Tx) error {
 			_, _, err := tx.RecordFinding(ctx, benchFinding(fmt.Sprintf("k%d", i%50)))

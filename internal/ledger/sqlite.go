@@ -73,16 +73,20 @@ func (s *SQLite) migrate(ctx context.Context, o Options) error {
 	if err := migrate(ctx, sqlQuerier{tx}, "sqlite", micros(s.now()), o.logger()); err != nil {
 		return err
 	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrations: commit: %w", err)
+	}
 	if o.MigrateRiver {
+		// River applies each of its versions in its own transaction.
 		m, err := rivermigrate.New(riversqlite.New(s.db), &rivermigrate.Config{Logger: o.logger()})
 		if err != nil {
 			return fmt.Errorf("river migrations: %w", err)
 		}
-		if _, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, nil); err != nil {
+		if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 			return fmt.Errorf("river migrations: %w", err)
 		}
 	}
-	return tx.Commit()
+	return nil
 }
 
 // DB is the database the ledger lives in, for building River's
@@ -137,8 +141,8 @@ func (s *SQLite) Close() error { return s.db.Close() }
 
 // Options configure a ledger.
 type Options struct {
-	// MigrateRiver also applies River's migrations at Open, in the same
-	// transaction as the ledger's.
+	// MigrateRiver also applies River's migrations at Open, after the
+	// ledger's.
 	MigrateRiver bool
 	// MustExist refuses to create a new SQLite file.
 	MustExist bool

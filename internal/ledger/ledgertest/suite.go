@@ -86,9 +86,9 @@ func record(t *testing.T, s ledger.Store, f ledger.Finding) (ledger.Incident, bo
 	t.Helper()
 	var inc ledger.Incident
 	var isNew bool
-	err := s.Update(context.Background(), func(tx ledger.Tx) error {
+	err := s.Update(t.Context(), func(tx ledger.Tx) error {
 		var err error
-		inc, isNew, err = tx.RecordFinding(context.Background(), f)
+		inc, isNew, err = tx.RecordFinding(t.Context(), f)
 		return err
 	})
 	if err != nil {
@@ -99,7 +99,7 @@ func record(t *testing.T, s ledger.Store, f ledger.Finding) (ledger.Incident, bo
 
 func update(t *testing.T, s ledger.Store, fn func(ledger.Tx) error) {
 	t.Helper()
-	if err := s.Update(context.Background(), fn); err != nil {
+	if err := s.Update(t.Context(), fn); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -680,6 +680,8 @@ func testBudgetLimits(t *testing.T, open Opener) {
 }
 
 // Fake credentials in AWS's documented example shapes.
+//
+//nolint:gosec // AWS's documented example values, not credentials.
 const (
 	secretKey    = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 	sessionToken = "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQDexampleexampleexampleexampleexampleAiB3example3example3example3exampleKq0DCHMQABoMMTIzNDU2Nzg5MDEyIgy"
