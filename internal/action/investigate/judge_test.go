@@ -3,6 +3,7 @@ package investigate_test
 import (
 	"encoding/json"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -125,5 +126,49 @@ func TestJudge(t *testing.T) {
 				t.Errorf("(-got +want):\n%s", diff)
 			}
 		})
+	}
+}
+
+// FuzzJudge feeds arbitrary bytes as a call's response and request: the
+// walk for created resources must never panic, and everything it names
+// comes from the response or the event's resources.
+func FuzzJudge(f *testing.F) {
+	f.Add([]byte(`{"user":{"arn":"arn:aws:iam::1:user/x"}}`))
+	f.Add([]byte(`{"instancesSet":{"items":[{"instanceId":"i-1","iamInstanceProfile":{"arn":"a"}}]}}`))
+	f.Add([]byte(`[[[[[[[[[[[[[[[[{"arn":"deep"}]]]]]]]]]]]]]]]]`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		e := ev(0, "iam.amazonaws.com", "CreateUser", "203.0.113.66", "", "")
+		e.ResponseElements, e.RequestParameters = data, data
+		v := investigate.Judge([]cloudtrail.Event{e}, nil, []cloudtrail.Event{e})
+		if len(v.Persistence) != 1 || !v.Succeeded {
+			t.Errorf("a successful CreateUser is persistence whatever its response: %+v", v)
+		}
+		strs := map[string]bool{}
+		var decoded any
+		if json.Unmarshal(data, &decoded) == nil {
+			collect(decoded, strs)
+		}
+		for _, r := range v.ResourcesCreated {
+			if id := strings.TrimPrefix(r, "CreateUser "); !strs[id] {
+				t.Errorf("created %q is not a string of the response %q", id, data)
+			}
+		}
+	})
+}
+
+// collect adds every string value of v to set.
+func collect(v any, set map[string]bool) {
+	switch x := v.(type) {
+	case string:
+		set[x] = true
+	case map[string]any:
+		for _, item := range x {
+			collect(item, set)
+		}
+	case []any:
+		for _, item := range x {
+			collect(item, set)
+		}
 	}
 }
