@@ -1,8 +1,6 @@
 package sandbox
 
 import (
-	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -179,10 +177,6 @@ func (sb *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sb.serve(w, r)
 }
 
-// errNotFound is returned by lookups that find nothing.
-func errNotFound(kind, name string) error { return fmt.Errorf("sandbox: no %s %q", kind, name) }
-
-var _ = context.Background
 
 // Role is an IAM role as other services see it.
 type Role struct {

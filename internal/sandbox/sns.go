@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 )
 
 // snsService simulates SNS topics with sqs and email subscriptions.
@@ -234,5 +233,3 @@ func (s *snsService) publish(req *Request) (*Response, error) {
 		MessageID string `xml:"MessageId"`
 	}{id})
 }
-
-var _ = time.Now

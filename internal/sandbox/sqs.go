@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
@@ -775,8 +774,6 @@ func (s *sqsService) deliver(arn, body string, attrs map[string]msgAttr) error {
 	_, err := s.send(q, sendEntry{MessageBody: body, MessageAttributes: attrs}, s.sb.Now())
 	return err
 }
-
-var _ = http.StatusOK
 
 // queueByARN returns the URL of the queue with this ARN, or "".
 func (s *sqsService) queueByARN(arn string) string {

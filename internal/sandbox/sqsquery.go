@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"net/url"
 	"sort"
@@ -195,5 +194,3 @@ func writeSQSFields(b *bytes.Buffer, op string, m map[string]any) {
 		}
 	}
 }
-
-var _ = xml.Header

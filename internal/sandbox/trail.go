@@ -164,8 +164,10 @@ func (sb *Sandbox) record(ctx context.Context, st *state, req *Request, callErr 
 	var ae *APIError
 	if errors.As(callErr, &ae) {
 		rec.ErrorCode, rec.ErrorMessage = ae.Code, ae.Message
-		if ae.QueryCode != "" && req.Service.Protocol != ProtocolRESTJSON {
-			rec.ErrorCode = ae.Code
+		if ae.QueryCode != "" {
+			// SQS records its query-compatible codes
+			// (AWS.SimpleQueueService.NonExistentQueue).
+			rec.ErrorCode = ae.QueryCode
 		}
 		rec.ResponseElements = json.RawMessage("null")
 	}

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"bytes"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -327,9 +326,6 @@ func policyJSON(n *yaml.Node) (string, error) {
 	return doc, nil
 }
 
-// Attacker returns the attacker settings.
-func (w *World) attackerUser() (account, user string) { return w.Attacker.Account, w.Attacker.User }
-
 // seedIAM creates the identities of the world. Callers hold iam.mu.
 func (s *iamService) seed(w *World) error {
 	for _, wa := range w.Accounts {
@@ -436,5 +432,3 @@ func buildTrust(accounts, services []string) string {
 	}
 	return `{"Version":"2012-10-17","Statement":[` + strings.Join(stmts, ",") + `]}`
 }
-
-var _ = bytes.MinRead
