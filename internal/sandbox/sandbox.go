@@ -177,7 +177,6 @@ func (sb *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sb.serve(w, r)
 }
 
-
 // Role is an IAM role as other services see it.
 type Role struct {
 	Account string
