@@ -17,7 +17,10 @@ type Options struct {
 	World *World
 	// Seed makes generated ids deterministic; 0 means random.
 	Seed uint64
-	// Clock is the sandbox's clock; nil means time.Now.
+	// Clock is the sandbox's clock (CloudTrail event times, key last use,
+	// SQS visibility and delays, LookupEvents' rate limit, finding times);
+	// nil means time.Now. SigV4 time checks and long-poll waits use the wall
+	// clock, as clients do.
 	Clock func() time.Time
 	// TrailCapacity caps the CloudTrail records kept in memory; the oldest
 	// are dropped first. 0 means 10000.

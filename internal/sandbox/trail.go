@@ -52,8 +52,9 @@ type UserIdentity struct {
 
 // SessionContext is userIdentity.sessionContext for temporary credentials.
 type SessionContext struct {
-	SessionIssuer *SessionIssuer `json:"sessionIssuer,omitempty"`
-	Attributes    SessionAttribs `json:"attributes"`
+	SessionIssuer       *SessionIssuer  `json:"sessionIssuer,omitempty"`
+	WebIDFederationData *map[string]any `json:"webIdFederationData,omitempty"`
+	Attributes          SessionAttribs  `json:"attributes"`
 }
 
 // SessionIssuer is the role behind an assumed-role session.
@@ -126,7 +127,8 @@ func userIdentity(c Caller) UserIdentity {
 		}
 	case "AssumedRole":
 		ui.SessionContext = &SessionContext{
-			SessionIssuer: &SessionIssuer{Type: "Role", PrincipalID: c.RoleID, ARN: c.RoleARN, AccountID: c.Account, UserName: c.RoleName},
+			SessionIssuer:       &SessionIssuer{Type: "Role", PrincipalID: c.RoleID, ARN: c.RoleARN, AccountID: c.Account, UserName: c.RoleName},
+			WebIDFederationData: &map[string]any{},
 			Attributes:    SessionAttribs{CreationDate: c.SessionIssued.UTC().Format(time.RFC3339), MFAAuthenticated: strconv.FormatBool(c.MFA)},
 		}
 	}
