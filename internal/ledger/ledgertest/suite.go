@@ -462,11 +462,14 @@ func testApprovals(t *testing.T, open Opener) {
 	step := ledger.StepKey{RunID: run.ID, StepID: "delete_key"}
 	request := func(expires time.Time) ledger.Approval {
 		var a ledger.Approval
-		update(t, s, func(tx ledger.Tx) error {
+		err := s.Update(ctx, func(tx ledger.Tx) error {
 			var err error
 			a, err = tx.RequestApproval(ctx, ledger.ApprovalRequest{IncidentID: inc.ID, Step: step, RequestedBy: "playbook exposed-key", What: "delete access key AKIAappr", Why: "severity high", Expires: expires})
 			return err
 		})
+		if err != nil {
+			t.Fatal(err)
+		}
 		return a
 	}
 	decide := func(id string, d ledger.Decision, ch ledger.Channel) (ledger.Approval, error) {
