@@ -129,7 +129,7 @@ func userIdentity(c Caller) UserIdentity {
 		ui.SessionContext = &SessionContext{
 			SessionIssuer:       &SessionIssuer{Type: "Role", PrincipalID: c.RoleID, ARN: c.RoleARN, AccountID: c.Account, UserName: c.RoleName},
 			WebIDFederationData: &map[string]any{},
-			Attributes:    SessionAttribs{CreationDate: c.SessionIssued.UTC().Format(time.RFC3339), MFAAuthenticated: strconv.FormatBool(c.MFA)},
+			Attributes:          SessionAttribs{CreationDate: c.SessionIssued.UTC().Format(time.RFC3339), MFAAuthenticated: strconv.FormatBool(c.MFA)},
 		}
 	}
 	return ui
