@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -27,6 +28,7 @@ import (
 	"github.com/firebreak-sec/firebreak/internal/runner"
 	"github.com/firebreak-sec/firebreak/internal/source"
 	"github.com/firebreak-sec/firebreak/internal/source/sqs"
+	"github.com/firebreak-sec/firebreak/internal/source/webhook"
 )
 
 // Source is anything that runs until its context is done and hands
@@ -63,6 +65,11 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	// Concurrency is how many runs execute at once; 4 when 0.
 	Concurrency int
+	// WebhookCertHosts are host:port values trusted to serve SNS signing
+	// certificates and subscribe URLs besides sns.<region>.amazonaws.com
+	// (the sandbox's); WebhookHTTPClient fetches them.
+	WebhookCertHosts  []string
+	WebhookHTTPClient *http.Client
 	// IngestOnly makes an App that records incidents and enqueues their
 	// runs but never executes them (replay, the Lambda entry): a serve
 	// process executes them. It needs no AWS identity.
@@ -80,6 +87,7 @@ type App struct {
 	metrics *metrics.Metrics
 	sources []Source
 	clients *Clients
+	webhook *webhook.Handler
 
 	started atomic.Bool
 }
@@ -149,8 +157,19 @@ func New(ctx context.Context, o Options) (a *App, err error) {
 	}
 	if o.Sources != nil {
 		a.sources = o.Sources
-	} else if a.sources, err = a.configuredSources(); err != nil {
-		return nil, err
+	} else {
+		if a.sources, err = a.configuredSources(); err != nil {
+			return nil, err
+		}
+		if w := o.Config.Sources.Webhook; w != nil {
+			if a.webhook, err = webhook.New(webhook.Options{
+				Sink: a.Sink(), Quarantine: source.Ledger{Store: a.store},
+				HMACSecret: w.HMACSecret, BearerToken: w.BearerToken, SNSTopics: w.SNS.TopicARNs,
+				SNSCertHosts: o.WebhookCertHosts, HTTPClient: o.WebhookHTTPClient, Metrics: a.metrics, Logger: log,
+			}); err != nil {
+				return nil, fmt.Errorf("app: sources.webhook: %w", err)
+			}
+		}
 	}
 	return a, nil
 }
@@ -316,20 +335,37 @@ func (a *App) Run(ctx context.Context) error {
 			}
 		})
 	}
-	var srv *http.Server
-	if a.opts.Listen != "" {
-		ln, err := net.Listen("tcp", a.opts.Listen)
+	var servers []*http.Server
+	serve := func(what, addr string, h http.Handler, tls *config.TLS) {
+		ln, err := net.Listen("tcp", addr)
 		if err != nil {
-			cancel(fmt.Errorf("listen %s: %w", a.opts.Listen, err))
-		} else {
-			a.log.Info("serving health and metrics", "addr", ln.Addr().String())
-			srv = &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
-			wg.Go(func() {
-				if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-					cancel(fmt.Errorf("http: %w", err))
-				}
-			})
+			cancel(fmt.Errorf("%s: listen %s: %w", what, addr, err))
+			return
 		}
+		a.log.Info("serving "+what, "addr", ln.Addr().String(), "tls", tls != nil)
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+		servers = append(servers, srv)
+		wg.Go(func() {
+			var err error
+			if tls != nil {
+				err = srv.ServeTLS(ln, tls.CertFile, tls.KeyFile)
+			} else {
+				err = srv.Serve(ln)
+			}
+			if err != nil && !errors.Is(err, http.ErrServerClosed) {
+				cancel(fmt.Errorf("%s: %w", what, err))
+			}
+		})
+	}
+	if a.opts.Listen != "" {
+		serve("health and metrics", a.opts.Listen, a.Handler(), nil)
+	}
+	if a.webhook != nil {
+		w := a.cfg.Sources.Webhook
+		path, listen := cmp.Or(w.Path, config.DefaultWebhookPath), cmp.Or(w.Listen, config.DefaultWebhookListen)
+		mux := http.NewServeMux()
+		mux.Handle(path, a.webhook)
+		serve("webhook", listen, mux, w.TLS)
 	}
 	<-ctx.Done()
 	cause := context.Cause(ctx)
@@ -340,7 +376,7 @@ func (a *App) Run(ctx context.Context) error {
 	stopCtx, stopCancel := context.WithTimeout(context.WithoutCancel(ctx), a.opts.ShutdownTimeout)
 	defer stopCancel()
 	stopSources()
-	if srv != nil {
+	for _, srv := range servers {
 		_ = srv.Shutdown(stopCtx)
 	}
 	done := make(chan struct{})
