@@ -12,9 +12,11 @@ package sandbox
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"slices"
 	"sort"
 	"strings"
@@ -231,17 +233,14 @@ func (r *ec2Region) defaultGroup(vpc string) *ec2Group {
 
 // nextIP hands out the next private address of a subnet.
 func (sn *ec2Subnet) nextIP() string {
-	base, _, _ := strings.Cut(sn.CIDR, "/")
-	parts := strings.Split(base, ".")
-	if len(parts) != 4 {
+	p, err := netip.ParsePrefix(sn.CIDR)
+	if err != nil || !p.Addr().Is4() {
 		return ""
 	}
 	sn.next++
-	var third, fourth int
-	fmt.Sscan(parts[2], &third)
-	third += sn.next / 256
-	fourth = sn.next % 256
-	return fmt.Sprintf("%s.%s.%d.%d", parts[0], parts[1], third, fourth)
+	a := p.Masked().Addr().As4()
+	binary.BigEndian.PutUint32(a[:], binary.BigEndian.Uint32(a[:])+uint32(sn.next&0xffffff)) //nolint:gosec // masked to 24 bits
+	return netip.AddrFrom4(a).String()
 }
 
 // ec2Call is one request as an operation sees it, with the region's state
@@ -261,10 +260,12 @@ type ec2Call struct {
 // stateChanged queues the "EC2 Instance State-change Notification" events
 // EC2 sends on the bus for each state an instance passes through.
 func (c *ec2Call) stateChanged(id string, states ...string) {
-	for i, st := range states {
-		if i > 0 && st == states[i-1] {
+	prev := ""
+	for _, st := range states {
+		if st == prev {
 			continue
 		}
+		prev = st
 		detail, _ := json.Marshal(map[string]string{"instance-id": id, "state": st})
 		c.events = append(c.events, BusEvent{
 			Source: "aws.ec2", DetailType: "EC2 Instance State-change Notification",

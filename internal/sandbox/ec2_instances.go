@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -192,9 +193,10 @@ func (c *ec2Call) runInstances() ([]*xnNode, error) {
 // publicIP hands out an address from 198.51.100.0/24 (TEST-NET-2), so that
 // sandbox addresses never collide with real ones.
 func (s *ec2Service) publicIP() string {
-	n := s.sb.IDs().Digits(3)
-	var v int
-	fmt.Sscan(n, &v)
+	v, err := strconv.Atoi(s.sb.IDs().Digits(3))
+	if err != nil {
+		v = 0 // Digits returns digits; keep the address valid regardless
+	}
 	return fmt.Sprintf("198.51.100.%d", 1+v%254)
 }
 

@@ -51,17 +51,16 @@ func (sb *Sandbox) ec2() *ec2Service {
 	return nil
 }
 
-// ec2Read runs f on a region's state under the EC2 lock; false when EC2 is
-// not running.
-func (sb *Sandbox) ec2Read(account, region string, f func(r *ec2Region)) bool {
+// ec2Read runs f on a region's state under the EC2 lock; it does nothing
+// when EC2 is not running.
+func (sb *Sandbox) ec2Read(account, region string, f func(r *ec2Region)) {
 	s := sb.ec2()
 	if s == nil {
-		return false
+		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f(s.region(account, region))
-	return true
 }
 
 func ec2CopyTags(m map[string]string) map[string]string {

@@ -81,7 +81,7 @@ func (n *xnNode) write(b *bytes.Buffer) {
 		b.WriteByte(' ')
 		b.WriteString(a[0])
 		b.WriteString(`="`)
-		xml.EscapeText(b, []byte(a[1]))
+		_ = xml.EscapeText(b, []byte(a[1])) // a bytes.Buffer does not fail
 		b.WriteByte('"')
 	}
 	if !n.leaf && !slices.ContainsFunc(n.kids, func(k *xnNode) bool { return k != nil }) {
@@ -90,7 +90,7 @@ func (n *xnNode) write(b *bytes.Buffer) {
 	}
 	b.WriteByte('>')
 	if n.leaf {
-		xml.EscapeText(b, []byte(n.text))
+		_ = xml.EscapeText(b, []byte(n.text)) // a bytes.Buffer does not fail
 	}
 	for _, k := range n.kids {
 		if k != nil {
