@@ -116,4 +116,3 @@ func Failed(rs []Result) int {
 	}
 	return n
 }
-
