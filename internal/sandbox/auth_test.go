@@ -256,6 +256,20 @@ func TestAssumeRole(t *testing.T) {
 			if !found {
 				t.Error("session's ListRoles not in the trail")
 			}
+			// A cross-account AssumeRole is in both accounts' trails.
+			var in []string
+			for _, r := range sb.Trail() {
+				if r.EventName == "AssumeRole" && strings.Contains(string(r.ResponseElements), session.AccessKeyID) {
+					in = append(in, r.RecipientAccountID+"/"+r.UserIdentity.Type)
+				}
+			}
+			want := []string{prod + "/IAMUser"}
+			if tt.wantAcct != prod {
+				want = append(want, tt.wantAcct+"/AWSAccount")
+			}
+			if diff := cmp.Diff(in, want); diff != "" {
+				t.Errorf("AssumeRole records (-got +want):\n%s", diff)
+			}
 			// A wrong session token is refused.
 			bad := session
 			bad.SessionToken = "x"

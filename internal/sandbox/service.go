@@ -307,6 +307,10 @@ type TrailCall struct {
 	// Skip keeps the call out of CloudTrail (data events such as S3
 	// GetObject, which CloudTrail does not record by default).
 	Skip bool
+	// AlsoIn lists other accounts whose trail records the call too, as seen
+	// from outside (userIdentity type AWSAccount): a cross-account
+	// AssumeRole is recorded in the role's account as well.
+	AlsoIn []string
 }
 
 // TrailResource is one resource a call touched.

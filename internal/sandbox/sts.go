@@ -108,6 +108,9 @@ func (s *stsService) assumeRole(req *Request) (*Response, error) {
 		"assumedRoleUser": map[string]any{"assumedRoleId": ss.caller.PrincipalID, "arn": ss.caller.ARN},
 	}
 	req.Trail.Resources = []TrailResource{{Type: "AWS::IAM::Role", Name: r.name, ARN: r.arn}, {Type: "AWS::IAM::AccessKey", Name: ss.id}}
+	if account != req.Caller.Account {
+		req.Trail.AlsoIn = []string{account}
+	}
 	type assumed struct {
 		AssumedRoleID string `xml:"AssumedRoleId"`
 		Arn           string `xml:"Arn"`

@@ -179,6 +179,14 @@ func (sb *Sandbox) record(ctx context.Context, st *state, req *Request, callErr 
 		}
 	}
 	st.trail.add(rec)
+	for _, other := range req.Trail.AlsoIn {
+		cp := *rec
+		cp.EventID = sb.ids.UUID()
+		cp.RecipientAccountID = other
+		cp.UserIdentity = UserIdentity{Type: "AWSAccount", PrincipalID: req.Caller.PrincipalID, AccountID: req.Caller.Account}
+		cp.Resources = append([]RecordRes(nil), rec.Resources...)
+		st.trail.add(&cp)
+	}
 	if !rec.ReadOnly && callErr == nil {
 		detail, _ := json.Marshal(rec)
 		_ = sb.publishIn(ctx, st, BusEvent{
