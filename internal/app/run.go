@@ -324,6 +324,7 @@ func (a *App) Run(ctx context.Context) error {
 	a.started.Store(true)
 	a.log.Info("runner started", "concurrency", a.opts.Concurrency, "sources", len(a.sources))
 
+	parent := ctx
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
@@ -368,9 +369,9 @@ func (a *App) Run(ctx context.Context) error {
 		serve("webhook", listen, mux, w.TLS)
 	}
 	<-ctx.Done()
-	cause := context.Cause(ctx)
-	if errors.Is(cause, context.Canceled) {
-		cause = nil
+	var cause error
+	if parent.Err() == nil {
+		cause = context.Cause(ctx) // a source or server failed
 	}
 	a.log.Info("shutting down", "timeout", a.opts.ShutdownTimeout)
 	stopCtx, stopCancel := context.WithTimeout(context.WithoutCancel(ctx), a.opts.ShutdownTimeout)

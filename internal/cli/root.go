@@ -100,10 +100,13 @@ for approval where a person must decide, and record everything.`),
 		newConfigCmd(e),
 		newEventCmd(e),
 		newIncidentCmd(e),
+		newLambdaCmd(e),
 		newLedgerCmd(e),
 		newPatternCmd(e),
 		newPlaybookCmd(e),
+		newReplayCmd(e),
 		newSandboxCmd(e),
+		newServeCmd(e),
 		newVersionCmd(e),
 	)
 	return root
