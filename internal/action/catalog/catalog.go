@@ -3,6 +3,7 @@ package catalog
 import (
 	"github.com/firebreak-sec/firebreak/internal/action"
 	"github.com/firebreak-sec/firebreak/internal/action/cloudtrail"
+	"github.com/firebreak-sec/firebreak/internal/action/ec2"
 	"github.com/firebreak-sec/firebreak/internal/action/flow"
 	"github.com/firebreak-sec/firebreak/internal/action/iam"
 	"github.com/firebreak-sec/firebreak/internal/action/investigate"
@@ -11,16 +12,20 @@ import (
 // Actions lists every action, sorted by ID, one per line.
 func Actions() []action.Action {
 	return []action.Action{
-		cloudtrail.SummarizePrincipal{}, // aws.cloudtrail.summarize_principal
-		iam.DeleteAccessKey{},           // aws.iam.delete_access_key
-		iam.DeleteLoginProfile{},        // aws.iam.delete_login_profile
-		iam.DisableAccessKey{},          // aws.iam.disable_access_key
-		iam.QuarantinePrincipal{},       // aws.iam.quarantine_principal
-		iam.RequireMFA{},                // aws.iam.require_mfa
-		iam.RevokeSessions{},            // aws.iam.revoke_sessions
-		investigate.AttackSuccess{},     // aws.investigate.attack_success
-		flow.Log{},                      // core.log
-		flow.Wait{},                     // core.wait
+		cloudtrail.SummarizePrincipal{},   // aws.cloudtrail.summarize_principal
+		ec2.EnableTerminationProtection{}, // aws.ec2.enable_termination_protection
+		ec2.IsolateInstance{},             // aws.ec2.isolate_instance
+		ec2.SnapshotVolumes{},             // aws.ec2.snapshot_volumes
+		ec2.Tag{},                         // aws.ec2.tag
+		iam.DeleteAccessKey{},             // aws.iam.delete_access_key
+		iam.DeleteLoginProfile{},          // aws.iam.delete_login_profile
+		iam.DisableAccessKey{},            // aws.iam.disable_access_key
+		iam.QuarantinePrincipal{},         // aws.iam.quarantine_principal
+		iam.RequireMFA{},                  // aws.iam.require_mfa
+		iam.RevokeSessions{},              // aws.iam.revoke_sessions
+		investigate.AttackSuccess{},       // aws.investigate.attack_success
+		flow.Log{},                        // core.log
+		flow.Wait{},                       // core.wait
 	}
 }
 
