@@ -98,6 +98,7 @@ for approval where a person must decide, and record everything.`),
 	root.AddCommand(
 		newActionCmd(e),
 		newConfigCmd(e),
+		newDemoCmd(e),
 		newEventCmd(e),
 		newIncidentCmd(e),
 		newLambdaCmd(e),
