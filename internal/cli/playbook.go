@@ -118,8 +118,9 @@ same name.`),
 
 func newPlaybookTestCmd(e *env) *cobra.Command {
 	var inc playbook.Incident
+	var dry dryRun
 	cmd := &cobra.Command{
-		Use:   "test PLAYBOOK EVENT-FILE",
+		Use:   "test PLAYBOOK EVENT-FILE | test --event FILE [PLAYBOOK...]",
 		Short: "Show what a playbook would do for an event, without acting",
 		Long: strings.TrimSpace(`
 Compiles the playbook, decodes the event file (any shape serve accepts),
@@ -128,12 +129,33 @@ dedup key, and for every step and for_each item whether it runs, whether
 it needs approval, and its resolved parameters. No action runs, so a
 parameter that refers to an earlier step's output shows that the step
 did not run. Exits 1 when the playbook does not compile or the event does
-not decode.`),
+not decode.
+
+With --event, the event goes through the runner exactly as serve takes it,
+with acting swapped for planning: every playbook (the built-in ones, those
+given as arguments and --playbooks) is matched, and for each one that would
+run the tree shows its steps with their resolved parameters, the guardrail's
+verdict, the approvals it would wait for, and the exact AWS calls each
+action would make, checked against a sandbox (in-process, seeded with the
+default world, unless --endpoint names one; credentials then come from the
+usual AWS environment). Nothing is recorded: the ledger is a temporary one.
+See docs/runner.md.`),
 		Example: strings.TrimSpace(`
   firebreak playbook test playbooks/exposed-key.yaml event.json
-  firebreak playbook test --seen-before --count 3 x.yaml finding.json`),
-		Args: cobra.ExactArgs(2),
+  firebreak playbook test --seen-before --count 3 x.yaml finding.json
+  firebreak playbook test --event finding.json --playbooks playbooks/
+  firebreak playbook test --event finding.json --endpoint http://127.0.0.1:4566 exposed-key.yaml`),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if dry.event != "" {
+				return nil
+			}
+			return cobra.ExactArgs(2)(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if dry.event != "" {
+				dry.paths = args
+				return dry.run(cmd.Context(), e)
+			}
 			reg, err := catalog.Registry()
 			if err != nil {
 				return err
@@ -174,6 +196,9 @@ not decode.`),
 	}
 	cmd.Flags().IntVar(&inc.Count, "count", 1, "the incident's event count, incident.count")
 	cmd.Flags().BoolVar(&inc.SeenBefore, "seen-before", false, "pretend an earlier incident had the same subjects, incident.seen_before")
+	cmd.Flags().StringVar(&dry.event, "event", "", "run the event through the runner in plan mode (see above)")
+	cmd.Flags().StringVar(&dry.playbooks, "playbooks", "", "with --event: a directory of playbooks that add to and override the built-in ones")
+	cmd.Flags().StringVar(&dry.endpoint, "endpoint", "", "with --event: plan against the AWS endpoint at this URL instead of an in-process sandbox")
 	return cmd
 }
 

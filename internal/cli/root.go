@@ -97,17 +97,15 @@ for approval where a person must decide, and record everything.`),
 	// One line per command group, sorted.
 	root.AddCommand(
 		newActionCmd(e),
+		newApproveCmd(e),
 		newConfigCmd(e),
-		newDemoCmd(e),
+		newDenyCmd(e),
 		newEventCmd(e),
 		newIncidentCmd(e),
-		newLambdaCmd(e),
 		newLedgerCmd(e),
 		newPatternCmd(e),
 		newPlaybookCmd(e),
-		newReplayCmd(e),
 		newSandboxCmd(e),
-		newServeCmd(e),
 		newVersionCmd(e),
 	)
 	return root

@@ -155,7 +155,14 @@ func (r *Runner) Pass(ctx context.Context, runID, incidentID string) (PassResult
 			res.Status = RunWaiting
 			return res, nil
 		}
-		switch policy := onError(failed); policy {
+		policy := onError(failed)
+		if r.check && policy != "" {
+			// A dry run shows every step: a step that fails there (often
+			// because an earlier one only planned and returned nothing)
+			// does not hide the ones after it.
+			policy = playbook.Continue
+		}
+		switch policy {
 		case playbook.Stop:
 			res.Status = RunFailed
 		case playbook.Compensate:
@@ -210,6 +217,9 @@ func (r *Runner) prepare(ctx context.Context, rs *runState, stage playbook.Stage
 			w := &Work{
 				IncidentID: rs.incidentID, Playbook: rs.plan.Name(), Step: st.ID(), Item: i, Action: meta,
 				run: rs, step: st, item: it, resolveErr: itemsErr, enabled: true,
+			}
+			if it.Key() != "" {
+				w.ItemName = it.String()
 			}
 			w.Log = r.log.With("incident_id", rs.incidentID, "playbook", rs.plan.Name(), "step", st.ID(), "item", i,
 				"action", meta.ID, "account", rs.target.Account)

@@ -31,6 +31,7 @@ type Work struct {
 	Playbook   string
 	Step       string
 	Item       int
+	ItemName   string // the for_each item in words; "" for a step without for_each
 	Action     action.Meta
 	Status     ledger.StepStatus // as last committed
 	Params     action.Values
