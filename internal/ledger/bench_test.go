@@ -4,20 +4,43 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/firebreak-sec/firebreak/internal/ledger"
+	"github.com/firebreak-sec/firebreak/internal/ledger/ledgertest"
 )
 
-func benchStore(ctx context.Context, b *testing.B) *ledger.SQLite {
+// benchStores opens a fresh SQLite ledger and, when a test server is
+// configured, a PostgreSQL one, for the same benchmark.
+func benchStores(ctx context.Context, b *testing.B) map[string]func(*testing.B) ledger.Store {
 	b.Helper()
-	s, err := ledger.OpenSQLite(ctx, filepath.Join(b.TempDir(), "bench.db"), ledger.Options{MigrateRiver: true})
-	if err != nil {
-		b.Fatal(err)
+	stores := map[string]func(*testing.B) ledger.Store{
+		"sqlite": func(b *testing.B) ledger.Store {
+			s, err := ledger.OpenSQLite(ctx, filepath.Join(b.TempDir(), "bench.db"), ledger.Options{MigrateRiver: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { _ = s.Close() })
+			return s
+		},
 	}
-	b.Cleanup(func() { _ = s.Close() })
-	return s
+	if dsn := os.Getenv("FIREBREAK_TEST_POSTGRES"); dsn != "" {
+		stores["postgres"] = func(b *testing.B) ledger.Store {
+			schema := ledgertest.NewSchemaName()
+			s, err := ledger.OpenPostgres(ctx, dsn, ledger.Options{MigrateRiver: true, Schema: schema})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() {
+				_ = s.Close()
+				ledgertest.DropSchema(b, dsn, schema)
+			})
+			return s
+		}
+	}
+	return stores
 }
 
 var benchEvent = json.RawMessage(`{"version":"0","id":"e","detail-type":"GuardDuty Finding","source":"aws.guardduty","account":"123456789012","region":"us-east-1","detail":{"type":"UnauthorizedAccess:EC2/SSHBruteForce","severity":8}}`)
@@ -31,75 +54,90 @@ func benchFinding(key string) ledger.Finding {
 	}
 }
 
-// BenchmarkRecordFinding measures one finding per transaction on SQLite:
+// BenchmarkRecordFinding measures one finding per transaction on SQLite
+// (and PostgreSQL when FIREBREAK_TEST_POSTGRES is set):
 // a new incident each time, and a repeat counted on an existing one.
 func BenchmarkRecordFinding(b *testing.B) {
 	ctx := context.Background()
-	for _, mode := range []string{"new", "repeat"} {
-		b.Run(mode, func(b *testing.B) {
-			s := benchStore(ctx, b)
-			i := 0
-			for b.Loop() {
-				key := "same"
-				if mode == "new" {
-					key = fmt.Sprintf("k%d", i)
+	for _, db := range []string{"sqlite", "postgres"} {
+		open, ok := benchStores(ctx, b)[db]
+		if !ok {
+			continue
+		}
+		for _, mode := range []string{"new", "repeat"} {
+			b.Run(db+"/"+mode, func(b *testing.B) {
+				s := open(b)
+				i := 0
+				for b.Loop() {
+					key := "same"
+					if mode == "new" {
+						key = fmt.Sprintf("k%d", i)
+					}
+					i++
+					err := s.Update(ctx, func(tx ledger.Tx) error {
+						_, _, err := tx.RecordFinding(ctx, benchFinding(key))
+						return err
+					})
+					if err != nil {
+						b.Fatal(err)
+					}
 				}
-				i++
+			})
+		}
+	}
+}
+
+// BenchmarkTransitionStep measures one compare-and-set step transition per
+// transaction on SQLite (and PostgreSQL) (running → running, a re-drive, so that the step
+// can move forever).
+func BenchmarkTransitionStep(b *testing.B) {
+	ctx := context.Background()
+	for _, db := range []string{"sqlite", "postgres"} {
+		open, ok := benchStores(ctx, b)[db]
+		if !ok {
+			continue
+		}
+		b.Run(db, func(b *testing.B) {
+			s := open(b)
+			key := ledger.StepKey{StepID: "isolate"}
+			err := s.Update(ctx, func(tx ledger.Tx) error {
+				inc, _, err := tx.RecordFinding(ctx, benchFinding("k"))
+				if err != nil {
+					return err
+				}
+				run, err := tx.EnsureRun(ctx, inc.ID, "ec2-attack")
+				if err != nil {
+					return err
+				}
+				key.RunID = run.ID
+				if _, err := tx.EnsureStep(ctx, key, "aws.ec2.isolate_instance", map[string]string{"instance_id": "i-0123456789abcdef0"}); err != nil {
+					return err
+				}
+				_, err = tx.TransitionStep(ctx, ledger.Transition{StepKey: key, From: ledger.StepPending, To: ledger.StepRunning})
+				return err
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			attempt := 1
+			for b.Loop() {
 				err := s.Update(ctx, func(tx ledger.Tx) error {
-					_, _, err := tx.RecordFinding(ctx, benchFinding(key))
+					_, err := tx.TransitionStep(ctx, ledger.Transition{StepKey: key, From: ledger.StepRunning, To: ledger.StepRunning, Attempt: attempt, Output: map[string]string{"state": "isolated"}})
 					return err
 				})
 				if err != nil {
 					b.Fatal(err)
 				}
+				attempt++
 			}
 		})
-	}
-}
-
-// BenchmarkTransitionStep measures one compare-and-set step transition per
-// transaction on SQLite (running → running, a re-drive, so that the step
-// can move forever).
-func BenchmarkTransitionStep(b *testing.B) {
-	ctx := context.Background()
-	s := benchStore(ctx, b)
-	key := ledger.StepKey{StepID: "isolate"}
-	err := s.Update(ctx, func(tx ledger.Tx) error {
-		inc, _, err := tx.RecordFinding(ctx, benchFinding("k"))
-		if err != nil {
-			return err
-		}
-		run, err := tx.EnsureRun(ctx, inc.ID, "ec2-attack")
-		if err != nil {
-			return err
-		}
-		key.RunID = run.ID
-		if _, err := tx.EnsureStep(ctx, key, "aws.ec2.isolate_instance", map[string]string{"instance_id": "i-0123456789abcdef0"}); err != nil {
-			return err
-		}
-		_, err = tx.TransitionStep(ctx, ledger.Transition{StepKey: key, From: ledger.StepPending, To: ledger.StepRunning})
-		return err
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	attempt := 1
-	for b.Loop() {
-		err := s.Update(ctx, func(tx ledger.Tx) error {
-			_, err := tx.TransitionStep(ctx, ledger.Transition{StepKey: key, From: ledger.StepRunning, To: ledger.StepRunning, Attempt: attempt, Output: map[string]string{"state": "isolated"}})
-			return err
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		attempt++
 	}
 }
 
 // BenchmarkVerify measures walking a chain of 1,000 audit entries.
 func BenchmarkVerify(b *testing.B) {
 	ctx := context.Background()
-	s := benchStore(ctx, b)
+	s := benchStores(ctx, b)["sqlite"](b)
 	for i := range 1000 {
 		err := s.Update(ctx, func(tx ledger.Tx) error {
 			_, _, err := tx.RecordFinding(ctx, benchFinding(fmt.Sprintf("k%d", i%50)))
