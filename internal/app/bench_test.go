@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/firebreak-sec/firebreak/internal/playbook"
 	"github.com/firebreak-sec/firebreak/internal/sandbox"
 	"github.com/firebreak-sec/firebreak/internal/sandbox/sandboxtest"
+	"github.com/firebreak-sec/firebreak/internal/source"
 )
 
 // benchPlans are n playbooks, each triggered by one GuardDuty finding id.
@@ -112,4 +114,36 @@ func benchSQSToLedger(b *testing.B, plans []*playbook.Plan, receivers int) {
 	if len(incs) != matching {
 		b.Fatalf("%d incidents for %d matching events", len(incs), matching)
 	}
+}
+
+// BenchmarkSinkIngest is the same events and playbooks handed straight to
+// the app's Sink, without SQS: the ceiling the SQS path is compared with.
+func BenchmarkSinkIngest(b *testing.B) {
+	plans := benchPlans(b, 1000)
+	s, err := ledger.OpenSQLite(context.Background(), b.TempDir()+"/ledger.db", ledger.Options{MigrateRiver: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	a, err := app.New(context.Background(), app.Options{Config: &config.Config{}, Ledger: s, Plans: plans, IngestOnly: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	bodies := make([][]byte, 1000)
+	for i := range bodies {
+		body := variant(b, "guardduty/unauthorizedaccess-ec2-sshbruteforce-gd2acl.json", i)
+		if i%100 == 0 {
+			body = strings.Replace(body, fmt.Sprintf(`"finding-%d"`, i), fmt.Sprintf(`"target-%04d"`, i/100), 1)
+		}
+		bodies[i] = []byte(body)
+	}
+	sink := a.Sink()
+	b.ResetTimer()
+	start := time.Now()
+	for i := range b.N {
+		if _, err := sink.Ingest(context.Background(), bodies[i%len(bodies)], source.Meta{Source: "bench", MessageID: strconv.Itoa(i)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
 }
