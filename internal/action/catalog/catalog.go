@@ -7,6 +7,7 @@ import (
 	"github.com/firebreak-sec/firebreak/internal/action/flow"
 	"github.com/firebreak-sec/firebreak/internal/action/iam"
 	"github.com/firebreak-sec/firebreak/internal/action/investigate"
+	"github.com/firebreak-sec/firebreak/internal/action/vpc"
 )
 
 // Actions lists every action, sorted by ID, one per line.
@@ -24,6 +25,8 @@ func Actions() []action.Action {
 		iam.RequireMFA{},                  // aws.iam.require_mfa
 		iam.RevokeSessions{},              // aws.iam.revoke_sessions
 		investigate.AttackSuccess{},       // aws.investigate.attack_success
+		vpc.BlockIP{},                     // aws.vpc.block_ip
+		vpc.UnblockExpired{},              // aws.vpc.unblock_expired
 		flow.Log{},                        // core.log
 		flow.Wait{},                       // core.wait
 	}
