@@ -235,6 +235,16 @@ func (e *Env) Publish(ctx context.Context, f sandbox.Finding) (sandbox.BusEvent,
 	return ev, at, nil
 }
 
+// PublishEvent puts an event on the sandbox's bus as it is and returns
+// the time it was published.
+func (e *Env) PublishEvent(ctx context.Context, ev sandbox.BusEvent) (time.Time, error) {
+	at := time.Now()
+	if err := e.Sandbox.Publish(ctx, ev); err != nil {
+		return at, fmt.Errorf("demo: publish %s: %w", ev.ID, err)
+	}
+	return at, nil
+}
+
 // incidentFor finds the incident an event opened or was counted on, ""
 // while there is none.
 func (e *Env) incidentFor(ctx context.Context, eventID string) (string, error) {
