@@ -24,6 +24,7 @@ func Actions() []action.Action {
 		iam.QuarantinePrincipal{},         // aws.iam.quarantine_principal
 		iam.RequireMFA{},                  // aws.iam.require_mfa
 		iam.RevokeSessions{},              // aws.iam.revoke_sessions
+		ec2.RotateInstanceCredentials{},   // aws.iam.rotate_instance_credentials
 		investigate.AttackSuccess{},       // aws.investigate.attack_success
 		vpc.BlockIP{},                     // aws.vpc.block_ip
 		vpc.UnblockExpired{},              // aws.vpc.unblock_expired
