@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -121,9 +123,13 @@ func ClientConfig(ctx context.Context, endpoint string, creds Credentials, opts 
 	for _, f := range opts {
 		f(&o)
 	}
-	var httpClient aws.HTTPClient = http.DefaultClient
+	transport, err := endpointTransport(endpoint)
+	if err != nil {
+		return aws.Config{}, err
+	}
+	var httpClient aws.HTTPClient = &http.Client{Transport: transport}
 	if o.sourceIP != "" {
-		httpClient = &http.Client{Transport: headerTransport{SourceIPHeader, o.sourceIP, http.DefaultTransport}}
+		httpClient = &http.Client{Transport: headerTransport{SourceIPHeader, o.sourceIP, transport}}
 	}
 	cfg := aws.Config{
 		Region:       o.region,
@@ -134,6 +140,36 @@ func ClientConfig(ctx context.Context, endpoint string, creds Credentials, opts 
 	}
 	_ = ctx
 	return cfg, nil
+}
+
+// endpointTransport returns a transport that dials the sandbox for every
+// host under the endpoint's host as well as the host itself. The SDK puts
+// a host prefix on some calls ("{AccountId}." for S3 Control, "<bucket>."
+// for virtual-hosted S3), which does not resolve for 127.0.0.1; the sandbox
+// routes those calls by path and Host header, so reaching it is enough.
+// Hosts outside the endpoint's are dialled as usual.
+func endpointTransport(endpoint string) (*http.Transport, error) {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("sandbox: endpoint %q is not a URL", endpoint)
+	}
+	host, port := u.Hostname(), u.Port()
+	if port == "" {
+		port = map[string]string{"https": "443"}[u.Scheme]
+		if port == "" {
+			port = "80"
+		}
+	}
+	target := net.JoinHostPort(host, port)
+	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if h, p, err := net.SplitHostPort(addr); err == nil && p == port && strings.HasSuffix(h, "."+host) {
+			addr = target
+		}
+		return dialer.DialContext(ctx, network, addr)
+	}
+	return t, nil
 }
 
 // newRetryer returns the SDK's standard retryer with maxAttempts. With one

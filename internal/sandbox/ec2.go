@@ -1,15 +1,5 @@
 package sandbox
 
-// CORE REQUEST (EC2/S3 engineer → sandbox core):
-//   - ClientConfig (client.go): S3 Control clients send every call to
-//     "{AccountId}.<endpoint host>" (and virtual-hosted S3 to
-//     "<bucket>.<endpoint host>"), which does not resolve for 127.0.0.1.
-//     The sandbox routes these by path and Host, so it is enough that the
-//     config's HTTP client dials the endpoint's host:port whatever the
-//     request's host, as ec2s3Sandbox.config in ec2_helpers_test.go does.
-//     Without it, s3control.NewFromConfig(sb.AWSConfig(...)) cannot reach the
-//     sandbox.
-
 import (
 	"context"
 	"encoding/binary"
