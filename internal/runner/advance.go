@@ -435,3 +435,30 @@ func (w *expiryWorker) Work(ctx context.Context, job *river.Job[expiryArgs]) err
 		return j.wake(ctx, a.RunID)
 	})
 }
+
+// wakeWorker waits for a run's running pass to end, then makes its job
+// run again, so that a decision made during the pass is not left to the
+// next poll.
+type wakeWorker struct {
+	river.WorkerDefaults[wakeArgs]
+	r *Runner
+}
+
+func (w *wakeWorker) Work(ctx context.Context, job *river.Job[wakeArgs]) error {
+	for {
+		var running bool
+		err := w.r.q.update(ctx, func(_ ledger.Tx, j jobs) error {
+			var err error
+			running, err = j.retry(ctx, job.Args.RunID)
+			return err
+		})
+		if err != nil || !running {
+			return err
+		}
+		select {
+		case <-time.After(50 * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}

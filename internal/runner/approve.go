@@ -48,7 +48,9 @@ func Decide(ctx context.Context, store ledger.Store, d Decision) (ledger.Approva
 		return ledger.Approval{}, fmt.Errorf("incident %s: step %s[%d] has no approval waiting for a decision (%s): %w",
 			d.IncidentID, d.Step, d.Item, msg, ledger.ErrNotFound)
 	}
-	q, err := newQueue(store, queueConfig{workers: river.NewWorkers(), log: slog.New(slog.DiscardHandler)})
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &wakeWorker{}) // inserted, never worked, here
+	q, err := newQueue(store, queueConfig{workers: workers, log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return ledger.Approval{}, err
 	}

@@ -21,6 +21,7 @@ import (
 const (
 	kindAdvance = "firebreak.advance"
 	kindExpiry  = "firebreak.approval_expiry"
+	kindWake    = "firebreak.wake"
 )
 
 // advanceArgs is the one job of a run: it executes every step it can and,
@@ -55,6 +56,14 @@ func (a expiryArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
+// wakeArgs wakes a run whose job was still running when a decision was
+// made: it waits for that pass to end, then makes the job run again.
+type wakeArgs struct {
+	RunID string `json:"run_id"`
+}
+
+func (wakeArgs) Kind() string { return kindWake }
+
 // queue is River on the ledger's database, whichever driver it is: the
 // runner is not generic, the two River clients are wrapped here.
 type queue interface {
@@ -68,9 +77,13 @@ type queue interface {
 // jobs is what a transaction can do with River.
 type jobs interface {
 	insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error
-	// wake makes the run's snoozed advance job run now. A job that is
-	// running is left alone: it checks for decisions before it sleeps.
+	// wake makes the run's snoozed advance job run now. When the job is
+	// running, its pass may already have looked for decisions, so a wake
+	// job is enqueued to retry it once that pass has ended.
 	wake(ctx context.Context, runID string) error
+	// retry makes the run's snoozed advance job run now, and reports
+	// whether it is running instead.
+	retry(ctx context.Context, runID string) (running bool, err error)
 }
 
 type riverQueue[TTx any] struct {
@@ -109,18 +122,31 @@ func (j txJobs[TTx]) insert(ctx context.Context, args river.JobArgs, opts *river
 }
 
 func (j txJobs[TTx]) wake(ctx context.Context, runID string) error {
+	running, err := j.retry(ctx, runID)
+	if err != nil || !running {
+		return err
+	}
+	return j.insert(ctx, wakeArgs{RunID: runID}, nil)
+}
+
+func (j txJobs[TTx]) retry(ctx context.Context, runID string) (bool, error) {
 	res, err := j.client.JobListTx(ctx, j.tx, river.NewJobListParams().
 		Kinds(kindAdvance).TagsAny(runTag(runID)).
-		States(rivertype.JobStateScheduled, rivertype.JobStateRetryable).First(10))
+		States(rivertype.JobStateScheduled, rivertype.JobStateRetryable, rivertype.JobStateRunning).First(10))
 	if err != nil {
-		return fmt.Errorf("find the job of run %s: %w", runID, err)
+		return false, fmt.Errorf("find the job of run %s: %w", runID, err)
 	}
+	running := false
 	for _, job := range res.Jobs {
+		if job.State == rivertype.JobStateRunning {
+			running = true
+			continue
+		}
 		if _, err := j.client.JobRetryTx(ctx, j.tx, job.ID); err != nil {
-			return fmt.Errorf("wake the job of run %s: %w", runID, err)
+			return false, fmt.Errorf("wake the job of run %s: %w", runID, err)
 		}
 	}
-	return nil
+	return running, nil
 }
 
 // queueConfig is what both clients are configured with.
@@ -179,7 +205,7 @@ func newQueue(store ledger.Store, c queueConfig) (queue, error) {
 // gone. On PostgreSQL, where replicas share the queue, River's rescuer does
 // this after RescueStuckJobsAfter.
 func recoverSQLite(ctx context.Context, db *sql.DB) error {
-	_, err := db.ExecContext(ctx, `UPDATE river_job SET state = 'available' WHERE state = 'running' AND kind IN (?, ?)`, kindAdvance, kindExpiry)
+	_, err := db.ExecContext(ctx, `UPDATE river_job SET state = 'available' WHERE state = 'running' AND kind IN (?, ?, ?)`, kindAdvance, kindExpiry, kindWake)
 	if err != nil {
 		return fmt.Errorf("runner: recover interrupted jobs: %w", err)
 	}

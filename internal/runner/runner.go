@@ -136,6 +136,7 @@ func New(o Options) (*Runner, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &advanceWorker{r: r})
 	river.AddWorker(workers, &expiryWorker{r: r})
+	river.AddWorker(workers, &wakeWorker{r: r})
 	pass := o.PassTimeout
 	if pass <= 0 {
 		pass = 30 * time.Minute
