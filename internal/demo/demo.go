@@ -204,7 +204,7 @@ func (r *Result) fillFromReport(e *Env, rep ledger.Report) {
 	}
 }
 
-var topCallRE = regexp.MustCompile(`^(\S+):(\S+) \((\d+)\)$`)
+var topCallRE = regexp.MustCompile(`^([a-z0-9][a-z0-9.-]*):([A-Za-z0-9]+) \((\d+)\)$`)
 
 // parseTopCall reads "iam.amazonaws.com:CreateUser (3)" as iam:CreateUser,
 // 3.
