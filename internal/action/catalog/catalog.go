@@ -14,6 +14,7 @@ import (
 func Actions() []action.Action {
 	return []action.Action{
 		cloudtrail.SummarizePrincipal{},   // aws.cloudtrail.summarize_principal
+		ec2.CaptureMetadata{},             // aws.ec2.capture_metadata
 		ec2.EnableTerminationProtection{}, // aws.ec2.enable_termination_protection
 		ec2.IsolateInstance{},             // aws.ec2.isolate_instance
 		ec2.SnapshotVolumes{},             // aws.ec2.snapshot_volumes

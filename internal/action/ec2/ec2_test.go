@@ -397,3 +397,33 @@ func TestBadCalls(t *testing.T) {
 		})
 	}
 }
+
+func TestCaptureMetadata(t *testing.T) {
+	f := newFixture(t)
+	web1 := f.instance("web-1")
+	m := f.mark()
+	out, err := ec2.CaptureMetadata{}.Do(context.Background(), f.call("inc-1", action.Values{"instance_id": action.StringValue(web1.ID)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.writesSince(m); len(got) != 0 {
+		t.Errorf("capture wrote %v", got)
+	}
+	if diff := cmp.Diff(out.List("security_groups"), web1.SecurityGroups); diff != "" {
+		t.Errorf("security_groups (-got +want):\n%s", diff)
+	}
+	if diff := cmp.Diff(out.List("network_interfaces"), []string{web1.NetworkInterface + "=" + web1.PrivateIP + "," + strings.Join(web1.SecurityGroups, ",")}); diff != "" {
+		t.Errorf("network_interfaces (-got +want):\n%s", diff)
+	}
+	if out.Str("instance_profile") != web1.InstanceProfileARN || web1.InstanceProfileARN == "" {
+		t.Errorf("instance_profile %q; want %q", out.Str("instance_profile"), web1.InstanceProfileARN)
+	}
+	for _, want := range []string{`"instance_id":"` + web1.ID + `"`, `"public_ip":"54.0.0.10"`, `"Name":"web-1"`, web1.RootVolume} {
+		if !strings.Contains(out.Str("instance"), want) {
+			t.Errorf("instance %s lacks %s", out.Str("instance"), want)
+		}
+	}
+	if out.Str("console_output") == "" {
+		t.Error("no console output captured")
+	}
+}
