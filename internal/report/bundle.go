@@ -1,0 +1,256 @@
+package report
+
+import (
+	"strings"
+	"time"
+
+	"github.com/firebreak-sec/firebreak/internal/action/cloudtrail"
+	"github.com/firebreak-sec/firebreak/internal/action/investigate"
+	"github.com/firebreak-sec/firebreak/internal/event"
+)
+
+// Bundle is the evidence a report is written from. Every field is a plain
+// value; nil or empty parts are left out of the report.
+type Bundle struct {
+	IncidentID string
+	Title      string // what happened, in a few words; the event's type when empty
+	Playbook   string
+	Event      Event
+	Actions    []Action    // what Firebreak did, in order
+	CloudTrail *CloudTrail // nil when no CloudTrail summary was made
+	Verdict    *Verdict    // nil when no attack verdict was made
+	SeenBefore []Prior     // earlier incidents sharing subjects with this one
+	Links      []Link
+	// Narrative is the AI-written summary and next steps, advisory; empty
+	// when no AI is configured or it failed. Set by the notifier.
+	Narrative string
+}
+
+// Event is the security event that started the incident.
+type Event struct {
+	Source   string // aws.guardduty, aws.health, ...
+	Type     string // the finding type, Health event code, check name
+	Severity string // informational, low, medium, high or critical
+	Score    float64
+	Account  string
+	Region   string
+	Time     time.Time
+	Subjects []Subject
+}
+
+// Subject is one thing the incident involves.
+type Subject struct {
+	Kind  string // access_key, user, role, instance, bucket, ip
+	Value string
+}
+
+// Action is one step Firebreak ran and what came of it.
+type Action struct {
+	Step    string // the playbook's step id
+	Action  string // the action id, aws.iam.disable_access_key
+	Status  string // succeeded, failed, skipped, denied, awaiting_approval, ...
+	Summary string // the output, in one line
+	Error   string
+}
+
+// CloudTrail summarises the calls a principal made.
+type CloudTrail struct {
+	Total      int
+	Successes  int
+	Errors     int
+	TopCalls   []Count // eventSource:eventName, most frequent first
+	SourceIPs  []Count
+	UserAgents []Count
+	Regions    []Count
+	First      time.Time // zero when there were no calls
+	Last       time.Time
+}
+
+// Count is a value and how often it was seen.
+type Count struct {
+	Value string
+	N     int
+}
+
+// Verdict is whether the attacker got anywhere, and why Firebreak thinks
+// so.
+type Verdict struct {
+	Succeeded        bool
+	Reasons          []string
+	Persistence      []string
+	ResourcesCreated []string
+	ForeignIPs       []string
+	AccountChanges   []string
+}
+
+// Prior is an earlier incident for some of the same subjects.
+type Prior struct {
+	IncidentID string
+	Title      string
+	Status     string
+	FirstSeen  time.Time
+	LastSeen   time.Time
+	Shared     []Subject
+}
+
+// Link is a named URL: the incident in the console, a runbook.
+type Link struct {
+	Name string
+	URL  string
+}
+
+// New returns a bundle for incident id started by e.
+func New(id string, e event.Event) Bundle {
+	return Bundle{IncidentID: id, Title: e.FindingType, Event: FromEvent(e)}
+}
+
+// FromEvent copies what a report needs from a decoded event.
+func FromEvent(e event.Event) Event {
+	out := Event{
+		Source:   e.Source,
+		Type:     e.FindingType,
+		Severity: e.Severity.Label,
+		Score:    e.Severity.Score,
+		Account:  e.Account,
+		Region:   e.Region,
+		Time:     e.Time,
+	}
+	add := func(kind, value string) {
+		if value != "" {
+			out.Subjects = append(out.Subjects, Subject{Kind: kind, Value: value})
+		}
+	}
+	s := e.Subjects
+	for _, k := range s.AccessKeys {
+		add("access_key", k.ID)
+	}
+	for _, u := range s.Users {
+		add("user", u.Name)
+	}
+	for _, r := range s.Roles {
+		add("role", r.Name)
+	}
+	for _, i := range s.Instances {
+		add("instance", i.ID)
+	}
+	for _, b := range s.Buckets {
+		add("bucket", b.Name)
+	}
+	for _, ip := range s.RemoteIPs {
+		if ip.IP.IsValid() {
+			add("ip", ip.IP.String())
+		}
+	}
+	return out
+}
+
+// FromSummary copies a CloudTrail summary, keeping the top n of each list
+// (all when n <= 0).
+func FromSummary(s cloudtrail.Summary, n int) *CloudTrail {
+	counts := func(cs []cloudtrail.Count) []Count {
+		if n > 0 && len(cs) > n {
+			cs = cs[:n]
+		}
+		out := make([]Count, 0, len(cs))
+		for _, c := range cs {
+			out = append(out, Count{Value: c.Value, N: c.N})
+		}
+		return out
+	}
+	return &CloudTrail{
+		Total: s.Total, Successes: s.Successes, Errors: s.Errors,
+		TopCalls: counts(s.Calls), SourceIPs: counts(s.SourceIPs), UserAgents: counts(s.UserAgents), Regions: counts(s.Regions),
+		First: s.First, Last: s.Last,
+	}
+}
+
+// FromVerdict copies an attack verdict.
+func FromVerdict(v investigate.Verdict) *Verdict {
+	c := func(s []string) []string { return append([]string(nil), s...) }
+	return &Verdict{
+		Succeeded: v.Succeeded, Reasons: c(v.Reasons), Persistence: c(v.Persistence),
+		ResourcesCreated: c(v.ResourcesCreated), ForeignIPs: c(v.ForeignIPs), AccountChanges: c(v.AccountChanges),
+	}
+}
+
+// Subjects returns the values of the subjects of kind, in order.
+func (b Bundle) Subjects(kind string) []string {
+	var out []string
+	for _, s := range b.Event.Subjects {
+		if s.Kind == kind {
+			out = append(out, s.Value)
+		}
+	}
+	return out
+}
+
+// Headline is the report's title: Title, else the event's type, else
+// "Security incident".
+func (b Bundle) Headline() string {
+	switch {
+	case b.Title != "":
+		return b.Title
+	case b.Event.Type != "":
+		return b.Event.Type
+	}
+	return "Security incident"
+}
+
+// Succeeded counts the actions that succeeded.
+func (b Bundle) Succeeded() int { return b.countStatus("succeeded") }
+
+// Failed counts the actions that failed.
+func (b Bundle) Failed() int { return b.countStatus("failed") }
+
+// Waiting counts the actions waiting for a person's approval.
+func (b Bundle) Waiting() int { return b.countStatus("awaiting_approval") }
+
+func (b Bundle) countStatus(status string) int {
+	n := 0
+	for _, a := range b.Actions {
+		if a.Status == status {
+			n++
+		}
+	}
+	return n
+}
+
+// NextSteps are what a person should do now, in plain language, from the
+// state of the incident: decide on waiting steps, clean up after a
+// successful attacker, finish failed steps, find the leak, ask the owner.
+func (b Bundle) NextSteps() []string {
+	var out []string
+	if b.Waiting() > 0 {
+		for _, a := range b.Actions {
+			if a.Status == "awaiting_approval" {
+				out = append(out, "Decide on step "+a.Step+" ("+a.Action+"): firebreak approve "+b.IncidentID+" "+a.Step+", or firebreak deny.")
+			}
+		}
+	}
+	if v := b.Verdict; v != nil {
+		if v.Succeeded {
+			s := "Treat the account as compromised: review and remove what the attacker created"
+			if len(v.ResourcesCreated) > 0 {
+				s += " (" + strings.Join(v.ResourcesCreated, ", ") + ")"
+			}
+			out = append(out, s+".")
+		}
+		if len(v.Persistence) > 0 {
+			out = append(out, "Undo the persistence calls: "+strings.Join(v.Persistence, ", ")+".")
+		}
+	}
+	if b.Failed() > 0 {
+		out = append(out, "Some steps failed: finish them by hand (see the actions taken).")
+	}
+	if len(b.Subjects("access_key")) > 0 {
+		out = append(out, "Find where the key leaked (repository, CI log, laptop) and remove it; issue the owner a new key only after that.")
+	}
+	if len(b.Subjects("instance")) > 0 {
+		out = append(out, "Keep the instance isolated until its snapshots are examined; do not terminate it.")
+	}
+	out = append(out, "Confirm with the owner whether the activity was theirs.")
+	if b.IncidentID != "" {
+		out = append(out, "See everything recorded: firebreak incident show "+b.IncidentID+".")
+	}
+	return out
+}
