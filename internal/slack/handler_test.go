@@ -178,8 +178,10 @@ func TestHandler(t *testing.T) {
 		wantReply string // a substring of what response_url got; empty: nothing posted
 	}{
 		{
-			name:      "valid approval",
-			request:   func(w *world) *http.Request { return signed(w.payload(approverID, slack.ActionApprove, ""), signingSecret, now) },
+			name: "valid approval",
+			request: func(w *world) *http.Request {
+				return signed(w.payload(approverID, slack.ActionApprove, ""), signingSecret, now)
+			},
 			wantCode:  200,
 			wantBody:  "Approved by <@U024BE7LH>",
 			wantDecid: []decided{{ledger.Approve, "alice (U024BE7LH)", ledger.ChannelSlack, "approved in Slack"}},
@@ -232,8 +234,10 @@ func TestHandler(t *testing.T) {
 			wantBody: "a replay or a wrong clock",
 		},
 		{
-			name:     "wrong secret",
-			request:  func(w *world) *http.Request { return signed(w.payload(approverID, slack.ActionApprove, ""), "not-the-secret", now) },
+			name: "wrong secret",
+			request: func(w *world) *http.Request {
+				return signed(w.payload(approverID, slack.ActionApprove, ""), "not-the-secret", now)
+			},
 			wantCode: 401,
 			wantBody: "does not match",
 		},
@@ -277,8 +281,10 @@ func TestHandler(t *testing.T) {
 			wantBody: "body larger than 65536 bytes",
 		},
 		{
-			name:      "not an approver",
-			request:   func(w *world) *http.Request { return signed(w.payload("U999MALLORY", slack.ActionApprove, ""), signingSecret, now) },
+			name: "not an approver",
+			request: func(w *world) *http.Request {
+				return signed(w.payload("U999MALLORY", slack.ActionApprove, ""), signingSecret, now)
+			},
 			wantCode:  403,
 			wantBody:  "you are not an approver",
 			wantReply: "you are not an approver",
