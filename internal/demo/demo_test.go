@@ -61,3 +61,19 @@ func TestFindUnknownScenario(t *testing.T) {
 		t.Errorf("Find(exposed-key) = %v, %v", s.Name, err)
 	}
 }
+
+func TestShortCall(t *testing.T) {
+	cases := map[string]string{
+		"CreateUser arn:aws:iam::111111111111:user/svc-x":                                      "CreateUser svc-x",
+		"PutBucketPolicy arn:aws:s3:::acme-ci-artifacts":                                       "PutBucketPolicy acme-ci-artifacts",
+		"RunInstances arn:aws:ec2:us-east-1:111111111111:instance/i-0abc vol-1 sg-2 ami-3 i-0": "RunInstances i-0abc",
+		"CreateUser":         "CreateUser",
+		"CreateUser arn:x:/": "CreateUser arn:x:/",
+		"":                   "",
+	}
+	for in, want := range cases {
+		if got := shortCall(in); got != want {
+			t.Errorf("shortCall(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -70,6 +70,7 @@ func (e *Env) Follow(ctx context.Context, eventID string, p *Printer) (ledger.Re
 	defer tick.Stop()
 	var incID string
 	seen := map[ledger.StepKey]ledger.StepStatus{}
+	printed := map[string]bool{} // guardrail decisions and approvals, by id
 	for {
 		if incID == "" {
 			id, err := e.incidentFor(ctx, eventID)
@@ -87,6 +88,18 @@ func (e *Env) Follow(ctx context.Context, eventID string, p *Printer) (ledger.Re
 				inc := rep.Incident
 				p.Line("incident %s opened: %s, severity %.0f, playbook %s", inc.ID, inc.FindingType, inc.Severity, inc.Playbook)
 				seen[ledger.StepKey{}] = "opened"
+			}
+			for _, d := range rep.Guardrails {
+				if !printed[d.ID] {
+					printed[d.ID] = true
+					p.Line("%-16s guardrail %s (%s): %s", stepName(d.Step), d.Verdict, d.Rule, d.Reason)
+				}
+			}
+			for _, a := range rep.Approvals {
+				if !printed[a.ID] {
+					printed[a.ID] = true
+					p.Line("%-16s approval requested until %s: %s", stepName(a.Step), a.Expires.UTC().Format(time.TimeOnly), a.Why)
+				}
 			}
 			for _, run := range rep.Runs {
 				for _, st := range run.Steps {
@@ -178,12 +191,17 @@ func runEnded(rep ledger.Report, plans map[string]*playbook.Plan) (Outcome, bool
 	return out, true
 }
 
+// stepName is a step's id, with its for_each item after the first.
+func stepName(k ledger.StepKey) string {
+	if k.Item > 0 {
+		return k.StepID + "[" + strconv.Itoa(k.Item) + "]"
+	}
+	return k.StepID
+}
+
 // describeStep is one progress line for a step's transition.
 func describeStep(st ledger.Step) string {
-	name := st.StepID
-	if st.Item > 0 {
-		name += "[" + strconv.Itoa(st.Item) + "]"
-	}
+	name := stepName(st.StepKey)
 	line := fmt.Sprintf("%-16s %-34s %s", name, st.Action, strings.ReplaceAll(string(st.Status), "_", " "))
 	if st.Status == ledger.StepSucceeded && !st.Started.IsZero() && !st.Finished.IsZero() {
 		line += fmt.Sprintf(" in %dms", st.Finished.Sub(st.Started).Milliseconds())
@@ -236,9 +254,30 @@ func outputSummary(actionID string, raw json.RawMessage) string {
 			verdict = "ATTACKER SUCCEEDED"
 		}
 		if p := list("persistence"); len(p) > 0 {
-			verdict += "; persistence: " + strings.Join(p, ", ")
+			var short []string
+			for _, x := range p {
+				short = append(short, shortCall(x))
+			}
+			verdict += "; persistence: " + strings.Join(short, ", ")
 		}
 		return verdict
 	}
 	return ""
+}
+
+// shortCall turns "CreateUser arn:aws:iam::111111111111:user/svc-x …"
+// into "CreateUser svc-x": the call and the last part of what it named.
+func shortCall(s string) string {
+	f := strings.Fields(s)
+	switch len(f) {
+	case 0:
+		return ""
+	case 1:
+		return f[0]
+	}
+	res := f[1]
+	if i := strings.LastIndexAny(res, "/:"); i >= 0 && i < len(res)-1 {
+		res = res[i+1:]
+	}
+	return f[0] + " " + res
 }
