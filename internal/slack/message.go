@@ -61,11 +61,11 @@ func StepMessage(s Step) ([]byte, error) {
 	if s.Approval {
 		head = "Firebreak asks: approve " + s.StepID + "?"
 	}
-	fallback := fmt.Sprintf("%s (%s) for incident %s: %s", head, s.Action, inc.ID, inc.Title)
+	fallback := escape(fmt.Sprintf("%s (%s) for incident %s: %s", head, s.Action, inc.ID, inc.Title))
 
 	blocks := []block{
 		{Type: "header", Text: plain(clip(head, 150))},
-		section(fmt.Sprintf("*What:* `%s` %s\n%s", escape(s.Action), escape(stepSuffix(s.Item)), escape(s.Summary))),
+		section(fmt.Sprintf("*What:* `%s`%s\n%s", escape(s.Action), stepSuffix(s.Item), escape(s.Summary))),
 	}
 	if len(s.Params) > 0 {
 		var fields []text
@@ -107,8 +107,8 @@ func StepMessage(s Step) ([]byte, error) {
 				element{Type: "button", ActionID: ActionDeny, Style: "danger", Text: plain("Deny"), Value: t.Value()},
 			}},
 			block{Type: "context", Elements: []any{mrkdwn(fmt.Sprintf(
-				"Expires %s; then the playbook's on_timeout applies. Incident `%s` · or `firebreak approve %s %s --item %d`",
-				s.Expires.UTC().Format(time.RFC3339), escape(inc.ID), escape(inc.ID), escape(s.StepID), s.Item))}},
+				"Expires %s; then the playbook's on_timeout applies. From a shell: `firebreak approve %s %s%s --reason \"…\"` (or `deny`)",
+				s.Expires.UTC().Format(time.RFC3339), escape(inc.ID), escape(s.StepID), itemFlag(s.Item)))}},
 		)
 	} else {
 		blocks = append(blocks, block{Type: "context", Elements: []any{mrkdwn(fmt.Sprintf("Incident `%s` · playbook `%s`", escape(inc.ID), escape(inc.Playbook)))}})
@@ -178,7 +178,14 @@ func stepSuffix(item int) string {
 	if item == 0 {
 		return ""
 	}
-	return fmt.Sprintf("(item %d)", item)
+	return fmt.Sprintf(" (item %d)", item)
+}
+
+func itemFlag(item int) string {
+	if item == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" --item %d", item)
 }
 
 // escape makes s literal in mrkdwn, as Slack asks: &, < and > only.
