@@ -17,6 +17,10 @@ import (
 	"github.com/firebreak-sec/firebreak/internal/playbook"
 )
 
+// errPlaybookGone is why a run cannot go on: its playbook is no longer
+// loaded. The run's job is cancelled rather than retried.
+var errPlaybookGone = errors.New("the playbook is no longer loaded; the run cannot go on")
+
 // runState is what one pass over a run knows, read from the ledger.
 type runState struct {
 	runID      string
@@ -68,7 +72,7 @@ func (r *Runner) load(ctx context.Context, runID, incidentID string) (*runState,
 	}
 	plan, ok := r.plans[run.Playbook]
 	if !ok {
-		return nil, fmt.Errorf("run %s: playbook %s is no longer loaded", runID, run.Playbook)
+		return nil, fmt.Errorf("run %s: playbook %s: %w", runID, run.Playbook, errPlaybookGone)
 	}
 	evts, err := event.Decode(rep.Incident.FirstEvent)
 	if err != nil || len(evts) != 1 {
@@ -363,6 +367,9 @@ func (w *advanceWorker) Work(ctx context.Context, job *river.Job[advanceArgs]) e
 		res, err := r.Pass(ctx, job.Args.RunID, job.Args.IncidentID)
 		if err != nil {
 			r.log.Error("run pass failed", "run_id", job.Args.RunID, "incident_id", job.Args.IncidentID, "attempt", job.Attempt, "error", err)
+			if errors.Is(err, errPlaybookGone) {
+				return river.JobCancel(err)
+			}
 			return err
 		}
 		if res.Status != RunWaiting {
