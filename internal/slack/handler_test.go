@@ -76,6 +76,12 @@ func newWorld(t *testing.T) *world {
 		if _, err := tx.TransitionStep(ctx, ledger.Transition{StepKey: key, From: ledger.StepPending, To: ledger.StepAwaitingApproval, Attempt: st.Attempt}); err != nil {
 			return err
 		}
+		if _, err := tx.AddEvidence(ctx, ledger.Evidence{
+			IncidentID: inc.ID, Step: ledger.StepKey{RunID: run.ID, StepID: "calls"}, Kind: "cloudtrail_summary",
+			Inline: json.RawMessage(`{"calls":12,"foreign_ips":["203.0.113.9"]}`),
+		}); err != nil {
+			return err
+		}
 		_, err = tx.RequestApproval(ctx, ledger.ApprovalRequest{
 			IncidentID: inc.ID, Step: key, RequestedBy: "playbook exposed-key", What: "aws.iam.disable_access_key", Why: "exposed key",
 			Expires: time.Now().Add(time.Hour),
@@ -373,4 +379,12 @@ func TestHandlerMethod(t *testing.T) {
 	if rec.Code != http.StatusMethodNotAllowed {
 		t.Errorf("GET: got %d, want 405", rec.Code)
 	}
+}
+
+// httptestClick approves w's step as the approver and returns the answer.
+func httptestClick(t *testing.T, w *world) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	w.handler.ServeHTTP(rec, signed(w.payload(approverID, slack.ActionApprove, ""), signingSecret, now))
+	return rec.Body.String()
 }
