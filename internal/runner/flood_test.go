@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/firebreak-sec/firebreak/internal/guardrail"
+	"github.com/firebreak-sec/firebreak/internal/ledger"
 	"github.com/firebreak-sec/firebreak/internal/sandbox"
 )
 
@@ -125,6 +126,20 @@ func TestFlood(t *testing.T) {
 	if disabled != budget {
 		t.Errorf("disabled keys: got %d, want %d", disabled, budget)
 	}
+	// A person approves one step past the budget: it acts, and the budget
+	// is not asked again.
+	var incident string
+	if err := f.store.DB().QueryRowContext(ctx, `SELECT incident_id FROM steps WHERE status = 'awaiting_approval' LIMIT 1`).Scan(&incident); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Decide(ctx, f.store, Decision{IncidentID: incident, Step: "disable", Approve: true, By: "alice", Channel: ledger.ChannelCLI, Reason: "this one matters"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the approved step to act", 10*time.Second, func() bool { s, _ := count(); return s == budget+1 })
+	if got := f.calls("UpdateAccessKey"); got != budget+1 {
+		t.Errorf("UpdateAccessKey calls after one approval: got %d, want %d", got, budget+1)
+	}
+
 	var total int64
 	if err := f.store.DB().QueryRowContext(ctx, `SELECT sum(count) FROM incidents`).Scan(&total); err != nil {
 		t.Fatal(err)

@@ -487,3 +487,32 @@ steps:
 		})
 	}
 }
+
+// TestTimeout bounds each try by the step's timeout; a try that runs out
+// is retried when the action is idempotent, and the step fails at last.
+func TestTimeout(t *testing.T) {
+	f := newFixture(t, nil)
+	r := f.runner(Options{}, `
+name: slow
+trigger:
+  source: [aws.health]
+steps:
+  - id: wait
+    action: core.wait
+    with: {duration: 1m}
+    timeout: 50ms
+    retry: {attempts: 2, backoff: 10ms}
+`)
+	res := f.ingestOne(r, f.exposed("dana", f.keys("dana")[0]))
+	if got := pass(t, r, res); got.Status != RunFailed {
+		t.Errorf("run: got %s, want %s", got.Status, RunFailed)
+	}
+	rep, err := f.store.Report(context.Background(), res.IncidentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := rep.Runs[0].Steps[0]
+	if s.Status != ledger.StepFailed || s.Attempt != 2 || !strings.Contains(s.Error, "deadline exceeded") {
+		t.Errorf("step: got %s at attempt %d (%q), want failed at attempt 2 by the deadline", s.Status, s.Attempt, s.Error)
+	}
+}

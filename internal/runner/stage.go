@@ -139,6 +139,7 @@ func (s guardStage) Process(ctx context.Context, w *Work) (bool, error) {
 	})
 	w.Guardrail = &d
 	w.note("guardrail %s (%s): %s", d.Verdict, d.Rule, d.Reason)
+	w.Log.Info("step guardrail", "verdict", d.Verdict, "rule", d.Rule, "reason", d.Reason)
 	rec := ledger.GuardrailDecision{IncidentID: w.IncidentID, Step: w.row.StepKey, Rule: d.Rule, Reason: d.Reason}
 	switch d.Verdict {
 	case guardrail.Deny:
