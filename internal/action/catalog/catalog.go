@@ -18,6 +18,7 @@ func Actions() []action.Action {
 		ec2.EnableTerminationProtection{}, // aws.ec2.enable_termination_protection
 		ec2.IsolateInstance{},             // aws.ec2.isolate_instance
 		ec2.SnapshotVolumes{},             // aws.ec2.snapshot_volumes
+		ec2.Stop{},                        // aws.ec2.stop
 		ec2.Tag{},                         // aws.ec2.tag
 		iam.DeleteAccessKey{},             // aws.iam.delete_access_key
 		iam.DeleteLoginProfile{},          // aws.iam.delete_login_profile

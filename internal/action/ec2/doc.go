@@ -11,6 +11,12 @@
 //   - aws.ec2.tag tags the instance, its volumes and interfaces.
 //   - aws.ec2.enable_termination_protection keeps evidence from being
 //     terminated.
+//   - aws.ec2.capture_metadata records the instance, its interfaces,
+//     groups, profile and console output as evidence.
+//   - aws.ec2.stop stops the instance; Revert starts it.
+//   - aws.iam.rotate_instance_credentials revokes the instance role's
+//     sessions (through aws.iam.revoke_sessions) and replaces the profile
+//     association so the instance gets fresh credentials.
 //
 // Every action reads before it writes and builds a plan (the reads made,
 // the writes to make); Check reports the plan's calls without changing

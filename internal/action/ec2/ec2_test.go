@@ -427,3 +427,38 @@ func TestCaptureMetadata(t *testing.T) {
 		t.Error("no console output captured")
 	}
 }
+
+func TestStop(t *testing.T) {
+	f := newFixture(t)
+	web2 := f.instance("web-2")
+	call := f.call("inc-1", action.Values{"instance_id": action.StringValue(web2.ID)})
+	a := ec2.Stop{}
+	m := f.mark()
+	if _, err := a.Check(context.Background(), call); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.writesSince(m); len(got) != 0 {
+		t.Fatalf("Check wrote %v", got)
+	}
+	out, err := a.Do(context.Background(), call)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.state(web2.ID).State; got != "stopping" && got != "stopped" || out.Str("previous_state") != "running" {
+		t.Fatalf("state %s, outputs %v; want stopping or stopped, previous running", got, out)
+	}
+	m = f.mark()
+	again, err := a.Do(context.Background(), call)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Bool("changed") || len(f.writesSince(m)) != 0 {
+		t.Errorf("second stop: %v, wrote %v", again, f.writesSince(m))
+	}
+	if err := a.Revert(context.Background(), call, out); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.state(web2.ID).State; got != "pending" && got != "running" {
+		t.Errorf("state after revert %s; want pending or running", got)
+	}
+}
