@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/textproto"
 	"sync"
 	"time"
 
@@ -203,7 +204,7 @@ func (e *StatusError) Error() string {
 }
 
 // Retryable reports whether trying again may help: HTTP 408, 425, 429 and
-// 5xx answers, network errors, and what action.Classify retries (AWS
+// 5xx answers, SMTP 4xx replies, network errors, and what action.Classify retries (AWS
 // throttling and service faults). A deadline is not retried: the
 // channel's time is up.
 func Retryable(err error) bool {
@@ -213,6 +214,10 @@ func Retryable(err error) bool {
 	var se *StatusError
 	if errors.As(err, &se) {
 		return se.Code == 408 || se.Code == 425 || se.Code == 429 || se.Code >= 500
+	}
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		return te.Code >= 400 && te.Code < 500 // SMTP's transient failures
 	}
 	var ne net.Error
 	if errors.As(err, &ne) {

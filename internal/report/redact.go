@@ -173,7 +173,7 @@ func redactURL(raw string) string {
 			changed = true
 		} else {
 			for k := range q {
-				if secretParams[strings.ToLower(k)] {
+				if secretParams[strings.ToLower(k)] && strings.Join(q[k], "") != "" {
 					q[k] = []string{"REDACTED"}
 					changed = true
 				}
