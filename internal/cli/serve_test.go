@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -50,7 +51,8 @@ func TestReplay(t *testing.T) {
 	dir := t.TempDir()
 	cfg, db := writeConfig(t, dir, "")
 	exposed := writeSample(t, dir, "health/risk-credentials-exposed-aws-health-tools.json")
-	gd := writeSample(t, dir, "guardduty/unauthorizedaccess-ec2-sshbruteforce-gd2acl.json")
+	// An SSM parameter change: no built-in playbook answers it.
+	gd := writeSample(t, dir, "ssm/parameter-store-change-awsdocs.json")
 	broken := filepath.Join(dir, "broken.json")
 	if err := os.WriteFile(broken, []byte(`{"detail-type":`), 0o600); err != nil {
 		t.Fatal(err)
@@ -96,17 +98,28 @@ func TestServeStartsAndStops(t *testing.T) {
 	dir := t.TempDir()
 	cfg, db := writeConfig(t, dir, "")
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	// Stop serve (as SIGTERM does through main's context) once it runs.
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errb bytes.Buffer
-	start := time.Now()
+	var out bytes.Buffer
+	errb := &serveLog{}
+	stopped := make(chan time.Time, 1)
+	go func() {
+		deadline := time.Now().Add(time.Minute)
+		for !strings.Contains(errb.String(), `"msg":"runner started"`) && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		stopped <- time.Now()
+		cancel()
+	}()
 	code := Execute(ctx, []string{"serve", "--config", cfg, "--aws-endpoint", sb.Endpoint(), "--listen", "127.0.0.1:0",
-		"--shutdown-timeout", "5s", "--log-format", "json"}, strings.NewReader(""), &out, &errb)
+		"--shutdown-timeout", "5s", "--log-format", "json"}, strings.NewReader(""), &out, errb)
 	if code != 0 {
 		t.Fatalf("serve exited %d: %s", code, errb.String())
 	}
+	start := <-stopped
 	if d := time.Since(start); d > 10*time.Second {
-		t.Errorf("serve took %s to stop", d)
+		t.Errorf("serve returned %s after it was stopped", d)
 	}
 	for _, want := range []string{`"msg":"runner started"`, `"msg":"serving health and metrics"`, `"msg":"shutting down"`} {
 		if !strings.Contains(errb.String(), want) {
@@ -127,4 +140,22 @@ func TestLambdaOutsideLambda(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "runs inside AWS Lambda") {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
+}
+
+// serveLog is a buffer serve's logger and the test read concurrently.
+type serveLog struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *serveLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *serveLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
