@@ -2,15 +2,20 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/firebreak-sec/firebreak/internal/action"
 	"github.com/firebreak-sec/firebreak/internal/config"
+	"github.com/firebreak-sec/firebreak/internal/metrics"
 )
 
 // Clients is the action.Clients the runner hands to actions: for an event
@@ -21,6 +26,7 @@ import (
 // listed in aws.accounts too.
 type Clients struct {
 	base     aws.Config
+	metrics  *metrics.Metrics
 	self     string
 	accounts map[string]config.Account
 
@@ -31,9 +37,11 @@ type Clients struct {
 var _ action.Clients = (*Clients)(nil)
 
 // NewClients returns Clients assuming roles from base's credentials. self
-// is the account base's credentials belong to ("" when unknown).
-func NewClients(base aws.Config, self string, accounts []config.Account) *Clients {
-	c := &Clients{base: base, self: self, accounts: map[string]config.Account{}, creds: map[string]*aws.CredentialsCache{}}
+// is the account base's credentials belong to ("" when unknown). API
+// errors of the clients built from the configs it returns are counted in
+// m (which may be nil).
+func NewClients(base aws.Config, self string, accounts []config.Account, m *metrics.Metrics) *Clients {
+	c := &Clients{base: base, metrics: m, self: self, accounts: map[string]config.Account{}, creds: map[string]*aws.CredentialsCache{}}
 	for _, a := range accounts {
 		c.accounts[a.ID] = a
 	}
@@ -47,6 +55,9 @@ const SessionName = "firebreak"
 // Config returns configuration for acting in t.Account and t.Region.
 func (c *Clients) Config(ctx context.Context, t action.Target) (aws.Config, error) {
 	cfg := c.base.Copy()
+	if c.metrics != nil {
+		cfg.APIOptions = append(cfg.APIOptions, countErrors(c.metrics))
+	}
 	if t.Region != "" {
 		cfg.Region = t.Region
 	}
@@ -84,4 +95,19 @@ func (c *Clients) credentials(a config.Account, region string) *aws.CredentialsC
 	cc := aws.NewCredentialsCache(provider)
 	c.creds[a.ID] = cc
 	return cc
+}
+
+// countErrors is SDK middleware that counts every failed operation by
+// service and error code, once per operation (after retries).
+func countErrors(m *metrics.Metrics) func(*middleware.Stack) error {
+	return func(st *middleware.Stack) error {
+		return st.Initialize.Add(middleware.InitializeMiddlewareFunc("FirebreakErrorMetrics",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				out, md, err := next.HandleInitialize(ctx, in)
+				if err != nil && !errors.Is(err, context.Canceled) {
+					m.AWSError(strings.ToLower(awsmiddleware.GetServiceID(ctx)), err)
+				}
+				return out, md, err
+			}), middleware.Before)
+	}
 }

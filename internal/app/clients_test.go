@@ -2,15 +2,18 @@ package app_test
 
 import (
 	"context"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/firebreak-sec/firebreak/internal/action"
 	"github.com/firebreak-sec/firebreak/internal/app"
 	"github.com/firebreak-sec/firebreak/internal/config"
+	"github.com/firebreak-sec/firebreak/internal/metrics"
 	"github.com/firebreak-sec/firebreak/internal/sandbox"
 	"github.com/firebreak-sec/firebreak/internal/sandbox/sandboxtest"
 	"github.com/firebreak-sec/firebreak/internal/secret"
@@ -21,9 +24,10 @@ import (
 func TestClientsAssumeRolePerAccount(t *testing.T) {
 	sb := sandboxtest.New(t, sandbox.Options{Seed: 3})
 	base := sandboxtest.Config(t, sb, sandboxtest.Admin(t, sb))
+	m := metrics.New()
 	clients := app.NewClients(base, "111111111111", []config.Account{
 		{ID: "222222222222", ResponderRole: "OrganizationAccountAccessRole", ExternalID: secret.New("ext-id-222")},
-	})
+	}, m)
 	tests := []struct {
 		name       string
 		target     action.Target
@@ -82,5 +86,19 @@ func TestClientsAssumeRolePerAccount(t *testing.T) {
 	}
 	if keys[0] != keys[1] || !strings.HasPrefix(keys[0], "ASIA") {
 		t.Errorf("temporary keys %v: want one ASIA key reused across regions", keys)
+	}
+
+	// API errors of the clients actions build are counted by code.
+	cfg, err := clients.Config(ctx, action.Target{Account: "222222222222", Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := iam.NewFromConfig(cfg).GetUser(ctx, &iam.GetUserInput{UserName: aws.String("nobody-by-this-name")}); err == nil {
+		t.Fatal("GetUser of a missing user succeeded")
+	}
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if want := `firebreak_aws_api_errors_total{code="NoSuchEntity",service="iam"} 1`; !strings.Contains(rec.Body.String(), want) {
+		t.Errorf("/metrics lacks %s", want)
 	}
 }

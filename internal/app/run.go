@@ -139,7 +139,7 @@ func New(ctx context.Context, o Options) (a *App, err error) {
 			return nil, fmt.Errorf("app: %w", err)
 		}
 	}
-	a.clients = NewClients(o.AWS, self.Account, o.Config.AWS.Accounts)
+	a.clients = NewClients(o.AWS, self.Account, o.Config.AWS.Accounts, a.metrics)
 	gc, err := guardrail.FromConfig(o.Config)
 	if err != nil {
 		return nil, fmt.Errorf("app: guardrails: %w", err)
