@@ -37,13 +37,13 @@ func (c sandboxClients) Config(ctx context.Context, target action.Target) (aws.C
 // fixture is the sandbox's default world (the web fleet) and the
 // responder's clients.
 type fixture struct {
-	t       *testing.T
+	t       testing.TB
 	sb      *sandbox.Sandbox
 	clients sandboxClients
 	log     *bytes.Buffer
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	sb := sandboxtest.New(t, sandbox.Options{Seed: 11})
 	return &fixture{t: t, sb: sb, clients: sandboxClients{sb, sandboxtest.Admin(t, sb)}, log: &bytes.Buffer{}}

@@ -38,7 +38,7 @@ func (c sandboxClients) Config(ctx context.Context, target action.Target) (aws.C
 // fixture is the default world, the responder's clients and a clock the
 // test moves.
 type fixture struct {
-	t       *testing.T
+	t       testing.TB
 	sb      *sandbox.Sandbox
 	clients sandboxClients
 	log     *bytes.Buffer
@@ -46,7 +46,7 @@ type fixture struct {
 	web1    sandbox.EC2InstanceState
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	sb := sandboxtest.New(t, sandbox.Options{Seed: 5})
 	f := &fixture{t: t, sb: sb, clients: sandboxClients{sb, sandboxtest.Admin(t, sb)}, log: &bytes.Buffer{},
