@@ -175,10 +175,15 @@ func TestAcceptanceSQSToLedger(t *testing.T) {
 	if testing.Short() {
 		t.Skip("acceptance test")
 	}
+	t.Run("sqlite", func(t *testing.T) { acceptance(t, ledgertest.SQLite()) })
+	t.Run("postgres", func(t *testing.T) { acceptance(t, ledgertest.Postgres(t)) })
+}
+
+func acceptance(t *testing.T, open ledgertest.Opener) {
 	sb := sandboxtest.New(t, sandbox.Options{Seed: 11})
 	awsCfg := sandboxtest.Config(t, sb, sandboxtest.Admin(t, sb))
 	q := newQueues(t, awsCfg)
-	store := ledgertest.SQLite()(t, ledger.Options{})
+	store := open(t, ledger.Options{})
 
 	const distinct, repeats = 1000, 20
 	var bodies []string
