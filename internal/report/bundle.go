@@ -12,91 +12,91 @@ import (
 // Bundle is the evidence a report is written from. Every field is a plain
 // value; nil or empty parts are left out of the report.
 type Bundle struct {
-	IncidentID string
-	Title      string // what happened, in a few words; the event's type when empty
-	Playbook   string
-	Event      Event
-	Actions    []Action    // what Firebreak did, in order
-	CloudTrail *CloudTrail // nil when no CloudTrail summary was made
-	Verdict    *Verdict    // nil when no attack verdict was made
-	SeenBefore []Prior     // earlier incidents sharing subjects with this one
-	Links      []Link
+	IncidentID string      `json:"incident_id"`
+	Title      string      `json:"title,omitempty"` // what happened, in a few words; the event's type when empty
+	Playbook   string      `json:"playbook,omitempty"`
+	Event      Event       `json:"event"`
+	Actions    []Action    `json:"actions,omitempty"`     // what Firebreak did, in order
+	CloudTrail *CloudTrail `json:"cloudtrail,omitempty"`  // nil when no CloudTrail summary was made
+	Verdict    *Verdict    `json:"verdict,omitempty"`     // nil when no attack verdict was made
+	SeenBefore []Prior     `json:"seen_before,omitempty"` // earlier incidents sharing subjects with this one
+	Links      []Link      `json:"links,omitempty"`
 	// Narrative is the AI-written summary and next steps, advisory; empty
 	// when no AI is configured or it failed. Set by the notifier.
-	Narrative string
+	Narrative string `json:"narrative,omitempty"`
 }
 
 // Event is the security event that started the incident.
 type Event struct {
-	Source   string // aws.guardduty, aws.health, ...
-	Type     string // the finding type, Health event code, check name
-	Severity string // informational, low, medium, high or critical
-	Score    float64
-	Account  string
-	Region   string
-	Time     time.Time
-	Subjects []Subject
+	Source   string    `json:"source"`   // aws.guardduty, aws.health, ...
+	Type     string    `json:"type"`     // the finding type, Health event code, check name
+	Severity string    `json:"severity"` // informational, low, medium, high or critical
+	Score    float64   `json:"score"`
+	Account  string    `json:"account"`
+	Region   string    `json:"region"`
+	Time     time.Time `json:"time"`
+	Subjects []Subject `json:"subjects,omitempty"`
 }
 
 // Subject is one thing the incident involves.
 type Subject struct {
-	Kind  string // access_key, user, role, instance, bucket, ip
-	Value string
+	Kind  string `json:"kind"` // access_key, user, role, instance, bucket, ip
+	Value string `json:"value"`
 }
 
 // Action is one step Firebreak ran and what came of it.
 type Action struct {
-	Step    string // the playbook's step id
-	Action  string // the action id, aws.iam.disable_access_key
-	Status  string // succeeded, failed, skipped, denied, awaiting_approval, ...
-	Summary string // the output, in one line
-	Error   string
+	Step    string `json:"step"`              // the playbook's step id
+	Action  string `json:"action"`            // the action id, aws.iam.disable_access_key
+	Status  string `json:"status"`            // succeeded, failed, skipped, denied, awaiting_approval, ...
+	Summary string `json:"summary,omitempty"` // the output, in one line
+	Error   string `json:"error,omitempty"`
 }
 
 // CloudTrail summarises the calls a principal made.
 type CloudTrail struct {
-	Total      int
-	Successes  int
-	Errors     int
-	TopCalls   []Count // eventSource:eventName, most frequent first
-	SourceIPs  []Count
-	UserAgents []Count
-	Regions    []Count
-	First      time.Time // zero when there were no calls
-	Last       time.Time
+	Total      int       `json:"total"`
+	Successes  int       `json:"successes"`
+	Errors     int       `json:"errors"`
+	TopCalls   []Count   `json:"top_calls,omitempty"` // eventSource:eventName, most frequent first
+	SourceIPs  []Count   `json:"source_ips,omitempty"`
+	UserAgents []Count   `json:"user_agents,omitempty"`
+	Regions    []Count   `json:"regions,omitempty"`
+	First      time.Time `json:"first"` // zero when there were no calls
+	Last       time.Time `json:"last"`
 }
 
 // Count is a value and how often it was seen.
 type Count struct {
-	Value string
-	N     int
+	Value string `json:"value"`
+	N     int    `json:"n"`
 }
 
 // Verdict is whether the attacker got anywhere, and why Firebreak thinks
 // so.
 type Verdict struct {
-	Succeeded        bool
-	Reasons          []string
-	Persistence      []string
-	ResourcesCreated []string
-	ForeignIPs       []string
-	AccountChanges   []string
+	Succeeded        bool     `json:"succeeded"`
+	Reasons          []string `json:"reasons,omitempty"`
+	Persistence      []string `json:"persistence,omitempty"`
+	ResourcesCreated []string `json:"resources_created,omitempty"`
+	ForeignIPs       []string `json:"foreign_ips,omitempty"`
+	AccountChanges   []string `json:"account_changes,omitempty"`
 }
 
 // Prior is an earlier incident for some of the same subjects.
 type Prior struct {
-	IncidentID string
-	Title      string
-	Status     string
-	FirstSeen  time.Time
-	LastSeen   time.Time
-	Shared     []Subject
+	IncidentID string    `json:"incident_id"`
+	Title      string    `json:"title,omitempty"`
+	Status     string    `json:"status"`
+	FirstSeen  time.Time `json:"first_seen"`
+	LastSeen   time.Time `json:"last_seen"`
+	Shared     []Subject `json:"shared,omitempty"`
 }
 
 // Link is a named URL: the incident in the console, a runbook.
 type Link struct {
-	Name string
-	URL  string
+	Name string `json:"name"`
+	URL  string `json:"url"`
 }
 
 // New returns a bundle for incident id started by e.
