@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/firebreak-sec/firebreak/internal/config"
 	"github.com/firebreak-sec/firebreak/internal/ledger"
 	"github.com/firebreak-sec/firebreak/internal/runner"
 	"github.com/firebreak-sec/firebreak/internal/secret"
@@ -34,6 +35,17 @@ type runnerDecider struct{ store ledger.Store }
 
 func (r runnerDecider) Decide(ctx context.Context, d runner.Decision) (ledger.Approval, error) {
 	return runner.Decide(ctx, r.store, d)
+}
+
+// New returns the handler for cfg (notify.slack), recording decisions in
+// store through the runner.
+func New(cfg config.Slack, store ledger.Store, log *slog.Logger) *Handler {
+	return &Handler{
+		SigningSecret: cfg.SigningSecret,
+		Approvers:     slices.Clone(cfg.Approvers),
+		Decider:       Runner(store),
+		Log:           log,
+	}
 }
 
 // DefaultMaxBody bounds an interactivity request's body. Slack's payloads
@@ -121,6 +133,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.answer(r.Context(), w, log, in, http.StatusForbidden, reply{
 			ResponseType: "ephemeral",
 			Text:         fmt.Sprintf("%s, you are not an approver for Firebreak; nothing was recorded. Ask one of the approvers in notify.slack.approvers.", mention(in.UserID)),
+		})
+		return
+	}
+	if h.Decider == nil {
+		log.Error("slack interactivity: no Decider configured")
+		h.answer(r.Context(), w, log, in, http.StatusInternalServerError, reply{
+			ResponseType: "ephemeral",
+			Text:         "Firebreak is not set up to record decisions from Slack; nothing was recorded. Use `firebreak approve`/`firebreak deny`.",
 		})
 		return
 	}

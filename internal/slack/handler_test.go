@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/firebreak-sec/firebreak/internal/config"
 	"github.com/firebreak-sec/firebreak/internal/ledger"
 	"github.com/firebreak-sec/firebreak/internal/runner"
 	"github.com/firebreak-sec/firebreak/internal/secret"
@@ -387,4 +388,43 @@ func httptestClick(t *testing.T, w *world) string {
 	rec := httptest.NewRecorder()
 	w.handler.ServeHTTP(rec, signed(w.payload(approverID, slack.ActionApprove, ""), signingSecret, now))
 	return rec.Body.String()
+}
+
+// TestHandlerRecordFails answers 500 when the ledger cannot record the
+// decision, and says nothing was recorded.
+func TestHandlerRecordFails(t *testing.T) {
+	w := newWorld(t)
+	if err := w.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	w.handler.ServeHTTP(rec, signed(w.payload(approverID, slack.ActionApprove, ""), signingSecret, now))
+	if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), "nothing was recorded") {
+		t.Errorf("got %d %s, want 500 saying nothing was recorded", rec.Code, rec.Body)
+	}
+	if !strings.Contains(w.logs.String(), "recording the decision failed") {
+		t.Errorf("the failure was not logged: %s", w.logs)
+	}
+}
+
+// TestNew builds the handler from notify.slack and decides with it.
+func TestNew(t *testing.T) {
+	w := newWorld(t)
+	h := slack.New(config.Slack{SigningSecret: secret.New(signingSecret), Approvers: []string{approverID}}, w.store, nil)
+	h.Now = func() time.Time { return now }
+	h.ResponseURLPrefix = "http://127.0.0.1:1/" // the click's response_url is elsewhere: no post
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, signed(w.payload(approverID, slack.ActionDeny, "no"), signingSecret, now))
+	if rec.Code != 200 {
+		t.Fatalf("got %d %s", rec.Code, rec.Body)
+	}
+	if diff := cmp.Diff(w.decisions(t), []decided{{ledger.Deny, "alice (U024BE7LH)", ledger.ChannelSlack, "no"}}); diff != "" {
+		t.Errorf("decisions (-got +want):\n%s", diff)
+	}
+	h.Decider = nil
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, signed(w.payload(approverID, slack.ActionApprove, ""), signingSecret, now))
+	if rec.Code != http.StatusInternalServerError {
+		t.Errorf("no Decider: got %d, want 500", rec.Code)
+	}
 }

@@ -83,3 +83,25 @@ func TestSignatureHeader(t *testing.T) {
 		t.Errorf("got %s, want %s", got, want)
 	}
 }
+
+// FuzzVerify checks that no header or body makes Verify panic or accept a
+// request not signed with the secret.
+func FuzzVerify(f *testing.F) {
+	f.Add(docTimestamp, docSignature, []byte(docBody))
+	f.Add("0", "v0=", []byte{})
+	f.Add("-9223372036854775808", "v0="+strings.Repeat("0", 64), []byte("x"))
+	now := time.Unix(1531420618, 0)
+	key := secret.New(docSecret)
+	f.Fuzz(func(t *testing.T, ts, sig string, body []byte) {
+		h := http.Header{}
+		h.Set(slack.HeaderTimestamp, ts)
+		h.Set(slack.HeaderSignature, sig)
+		err := slack.Verify(key, h, body, now)
+		if err == nil && !strings.EqualFold(sig, slack.SignatureHeader(key, h.Get(slack.HeaderTimestamp), body)) {
+			t.Fatalf("accepted %q for %q", sig, body)
+		}
+		if err != nil && !errors.Is(err, slack.ErrSignature) {
+			t.Fatalf("error without ErrSignature: %v", err)
+		}
+	})
+}
