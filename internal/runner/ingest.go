@@ -16,7 +16,9 @@ import (
 // wants the event records it in one transaction: the incident (a repeat
 // of an open incident's dedup key only counts), and for a new incident
 // its run and the run's first job. It reports what happened per event and
-// playbook.
+// playbook. A playbook whose when or dedup key fails on an event gets an
+// Unevaluable result; errors are the decoder's, for data that is not an
+// event, and the ledger's, for events that could not be recorded.
 func (r *Runner) Ingest(ctx context.Context, data []byte) ([]Result, error) {
 	evts, err := event.Decode(data)
 	if err != nil {
@@ -60,7 +62,8 @@ func (r *Runner) ingestOne(ctx context.Context, evt *event.Event, plan *playbook
 	}
 	ok, err := plan.Matches(ctx, in)
 	if err != nil {
-		return res, fmt.Errorf("event %s: playbook %s: when: %w", evt.ID, plan.Name(), err)
+		res.Outcome, res.Err = Unevaluable, fmt.Errorf("event %s: playbook %s: when: %w", evt.ID, plan.Name(), err)
+		return res, nil
 	}
 	if !ok {
 		res.Outcome = Filtered
@@ -68,7 +71,8 @@ func (r *Runner) ingestOne(ctx context.Context, evt *event.Event, plan *playbook
 	}
 	key, err := plan.DedupKey(ctx, in)
 	if err != nil {
-		return res, fmt.Errorf("event %s: %w", evt.ID, err)
+		res.Outcome, res.Err = Unevaluable, fmt.Errorf("event %s: %w", evt.ID, err)
+		return res, nil
 	}
 	f := finding(evt, plan.Name(), key)
 	err = r.q.update(ctx, func(tx ledger.Tx, jobs jobs) error {

@@ -178,6 +178,10 @@ const (
 	Filtered    Outcome = "filtered"     // a trigger matched, the playbook's when said no
 	NewIncident Outcome = "new_incident" // an incident was opened and its run enqueued
 	Duplicate   Outcome = "duplicate"    // counted on an open incident; no new run
+	// Unevaluable: the playbook's when or dedup key failed on this event
+	// (Result.Err says why). Nothing was recorded for the playbook; the
+	// other playbooks and events go on. Retrying the event cannot help.
+	Unevaluable Outcome = "unevaluable"
 )
 
 // Result says what happened to one event for one playbook.
@@ -188,6 +192,7 @@ type Result struct {
 	IncidentID string
 	RunID      string
 	Count      int64 // the incident's count after this event
+	Err        error // for Unevaluable
 }
 
 func (res Result) String() string {
@@ -201,6 +206,9 @@ func (res Result) String() string {
 	}
 	if res.RunID != "" {
 		fmt.Fprintf(&b, " run=%s", res.RunID)
+	}
+	if res.Err != nil {
+		fmt.Fprintf(&b, ": %v", res.Err)
 	}
 	return b.String()
 }

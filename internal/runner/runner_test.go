@@ -45,7 +45,17 @@ steps:
     action: core.log
     with: {message: hi}
 `
-	r := f.runner(Options{}, containKey, filtered)
+	broken := `
+name: broken-dedup
+trigger:
+  source: [aws.health]
+dedup: subjects.instances[0].id
+steps:
+  - id: say
+    action: core.log
+    with: {message: hi}
+`
+	r := f.runner(Options{}, containKey, filtered, broken)
 	dana := f.keys("dana")
 	first := f.exposed("dana", dana[0])
 	ctx := context.Background()
@@ -69,10 +79,10 @@ steps:
 		event []byte
 		want  []outcome
 	}{
-		{"first report opens an incident", first, []outcome{{"contain-key", NewIncident, 1, true}, {"only-guardduty", Filtered, 0, false}}},
-		{"the same event again counts", first, []outcome{{"contain-key", Duplicate, 2, false}, {"only-guardduty", Filtered, 0, false}}},
-		{"another finding on the same key counts", f.exposed("dana", dana[0]), []outcome{{"contain-key", Duplicate, 3, false}, {"only-guardduty", Filtered, 0, false}}},
-		{"another key opens another incident", f.exposed("dana", dana[1]), []outcome{{"contain-key", NewIncident, 1, true}, {"only-guardduty", Filtered, 0, false}}},
+		{"first report opens an incident", first, []outcome{{"broken-dedup", Unevaluable, 0, false}, {"contain-key", NewIncident, 1, true}, {"only-guardduty", Filtered, 0, false}}},
+		{"the same event again counts", first, []outcome{{"broken-dedup", Unevaluable, 0, false}, {"contain-key", Duplicate, 2, false}, {"only-guardduty", Filtered, 0, false}}},
+		{"another finding on the same key counts", f.exposed("dana", dana[0]), []outcome{{"broken-dedup", Unevaluable, 0, false}, {"contain-key", Duplicate, 3, false}, {"only-guardduty", Filtered, 0, false}}},
+		{"another key opens another incident", f.exposed("dana", dana[1]), []outcome{{"broken-dedup", Unevaluable, 0, false}, {"contain-key", NewIncident, 1, true}, {"only-guardduty", Filtered, 0, false}}},
 		{"no trigger matches", []byte(`{"version":"0","id":"e1","source":"aws.s3","detail-type":"x","account":"111111111111","region":"us-east-1","time":"2026-01-01T00:00:00Z","resources":[],"detail":{}}`),
 			[]outcome{{"", NoMatch, 0, false}}},
 	} {
@@ -84,10 +94,16 @@ steps:
 			if diff := cmp.Diff(summarise(res), tc.want); diff != "" {
 				t.Errorf("results (-got +want):\n%s", diff)
 			}
-			if incident == "" && len(res) > 0 {
-				incident = res[0].IncidentID
-			} else if tc.want[0].Outcome == Duplicate && res[0].IncidentID != incident {
-				t.Errorf("duplicate counted on incident %s, want %s", res[0].IncidentID, incident)
+			for _, x := range res {
+				switch {
+				case x.Outcome == Unevaluable && (x.Err == nil || !strings.Contains(x.Err.Error(), "dedup")):
+					t.Errorf("%s: got error %v, want the dedup key's", x.Playbook, x.Err)
+				case x.Playbook != "contain-key":
+				case incident == "":
+					incident = x.IncidentID
+				case x.Outcome == Duplicate && x.IncidentID != incident:
+					t.Errorf("duplicate counted on incident %s, want %s", x.IncidentID, incident)
+				}
 			}
 		})
 	}
