@@ -46,7 +46,20 @@ type fixture struct {
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	sb := sandboxtest.New(t, sandbox.Options{Seed: 11})
-	return &fixture{t: t, sb: sb, clients: sandboxClients{sb, sandboxtest.Admin(t, sb)}, log: &bytes.Buffer{}}
+	f := &fixture{t: t, sb: sb, clients: sandboxClients{sb, sandboxtest.Admin(t, sb)}, log: &bytes.Buffer{}}
+	t.Cleanup(f.assertNoSecrets)
+	return f
+}
+
+// assertNoSecrets fails when a secret access key of the world shows in
+// the actions' log.
+func (f *fixture) assertNoSecrets() {
+	for _, k := range f.sb.Keys() {
+		c, err := f.sb.KeyCredentials(k.AccessKeyID)
+		if err == nil && c.SecretAccessKey != "" && strings.Contains(f.log.String(), c.SecretAccessKey) {
+			f.t.Errorf("the secret of %s appears in the log", k.AccessKeyID)
+		}
+	}
 }
 
 func (f *fixture) call(incident string, params action.Values) action.Call {

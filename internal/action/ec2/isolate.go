@@ -354,7 +354,7 @@ func parseEntryRef(s string) (acl string, egress bool, n int32, err error) {
 		return "", false, 0, fmt.Errorf("NACL entry %q: want acl-…:ingress|egress:rule:cidr", s)
 	}
 	num, err := strconv.ParseInt(parts[2], 10, 32)
-	if err != nil || num < 1 || num > 32766 {
+	if err != nil || num < 1 || num > 32766 || strconv.FormatInt(num, 10) != parts[2] {
 		return "", false, 0, fmt.Errorf("NACL entry %q: rule number %q is not 1–32766", s, parts[2])
 	}
 	return parts[0], parts[1] == "egress", int32(num), nil

@@ -59,6 +59,14 @@ func newFixture(t testing.TB) *fixture {
 	if f.web1.ID == "" {
 		t.Fatal("world has no web-1")
 	}
+	t.Cleanup(func() {
+		for _, k := range sb.Keys() {
+			c, err := sb.KeyCredentials(k.AccessKeyID)
+			if err == nil && c.SecretAccessKey != "" && strings.Contains(f.log.String(), c.SecretAccessKey) {
+				t.Errorf("the secret of %s appears in the log", k.AccessKeyID)
+			}
+		}
+	})
 	return f
 }
 
