@@ -108,6 +108,9 @@ func (d dryRun) run(ctx context.Context, e *env) error {
 		case runner.Filtered:
 			ev.add("playbook %s: a trigger matches, its when is false", res.Playbook)
 			continue
+		case runner.Unevaluable:
+			ev.add("playbook %s: a trigger matches, but %v", res.Playbook, res.Err)
+			continue
 		case runner.Duplicate:
 			ev.add("playbook %s: a repeat of incident %s", res.Playbook, res.IncidentID)
 			continue
