@@ -428,3 +428,22 @@ func TestNew(t *testing.T) {
 		t.Errorf("no Decider: got %d, want 500", rec.Code)
 	}
 }
+
+// TestHandlerAfterCLI: a decision made with firebreak approve first makes
+// the Slack click record nothing.
+func TestHandlerAfterCLI(t *testing.T) {
+	w := newWorld(t)
+	if _, err := runner.Decide(context.Background(), w.store, runner.Decision{
+		IncidentID: w.incident, Step: "disable", Approve: false, By: "bob", Channel: ledger.ChannelCLI, Reason: "CI key",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	w.handler.ServeHTTP(rec, signed(w.payload(approverID, slack.ActionApprove, ""), signingSecret, now))
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "has no approval waiting") {
+		t.Errorf("got %d %s, want 200 saying no approval is waiting", rec.Code, rec.Body)
+	}
+	if diff := cmp.Diff(w.decisions(t), []decided{{ledger.Deny, "bob", ledger.ChannelCLI, "CI key"}}); diff != "" {
+		t.Errorf("decisions (-got +want):\n%s", diff)
+	}
+}
