@@ -91,7 +91,7 @@ func writeDemoResult(w io.Writer, r demo.Result) error {
 	}
 	fmt.Fprintln(w)
 	if len(r.Emails) == 0 {
-		fmt.Fprintln(w, "Email: none sent (this build has no notifier yet; the sandbox's SES outbox is empty).")
+		fmt.Fprintln(w, "Email: none sent (the sandbox's SES outbox is empty).")
 		return nil
 	}
 	for _, m := range r.Emails {

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // firebreak demo --json prints one object per scenario with the fields
@@ -47,9 +49,12 @@ func TestDemoJSON(t *testing.T) {
 			API   string `json:"api"`
 			Count int    `json:"count"`
 		} `json:"top_calls"`
-		AttackSucceeded bool       `json:"attack_succeeded"`
-		Persistence     []string   `json:"persistence"`
-		Notifications   []struct{} `json:"notifications"`
+		AttackSucceeded bool     `json:"attack_succeeded"`
+		Persistence     []string `json:"persistence"`
+		Notifications   []struct {
+			Channel string `json:"channel"`
+			To      string `json:"to"`
+		} `json:"notifications"`
 	}
 	if err := json.Unmarshal([]byte(lines[0]), &got); err != nil {
 		t.Fatal(err)
@@ -93,8 +98,12 @@ func TestDemoJSON(t *testing.T) {
 	if !slices.Contains(calls, "CreateUser") || !slices.Contains(calls, "AttachUserPolicy") {
 		t.Errorf("persistence %v: want CreateUser and AttachUserPolicy", got.Persistence)
 	}
-	if got.Notifications == nil {
-		t.Error("notifications: want a list (empty until a notifier sends)")
+	var to []string
+	for _, n := range got.Notifications {
+		to = append(to, n.Channel+" "+n.To)
+	}
+	if diff := cmp.Diff(to, []string{"email dana@acme.example", "email security@acme.example"}); diff != "" {
+		t.Errorf("notifications (-got +want):\n%s", diff)
 	}
 }
 

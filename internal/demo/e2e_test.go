@@ -288,6 +288,27 @@ func TestTriggersEndToEnd(t *testing.T) {
 			if !res.AttackSucceeded {
 				t.Error("verdict: attacker did not succeed; want succeeded (persistence from a foreign address)")
 			}
+			deliveries, err := e.Notify(ctx, rep)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(deliveries) != 1 || !deliveries[0].OK {
+				t.Errorf("deliveries %+v, want one email sent", deliveries)
+			}
+			outbox := e.Sandbox.Outbox()
+			if len(outbox) != 1 {
+				t.Fatalf("outbox holds %d emails, want 1", len(outbox))
+			}
+			mail := outbox[0]
+			if diff := cmp.Diff(mail.To, []string{"dana@acme.example", "security@acme.example"}); diff != "" {
+				t.Errorf("email recipients (-got +want):\n%s", diff)
+			}
+			if !strings.Contains(mail.Subject, rep.Incident.FindingType) || !strings.Contains(mail.Text, leaked) {
+				t.Errorf("email %q does not name the finding %s and the key %s:\n%s", mail.Subject, rep.Incident.FindingType, leaked, mail.Text)
+			}
+			if strings.Contains(mail.Text+mail.HTML+mail.Subject, creds.SecretAccessKey) {
+				t.Error("the email carries the key's secret")
+			}
 			var calls []string
 			for _, p := range res.Persistence {
 				calls = append(calls, strings.Fields(p)[0])

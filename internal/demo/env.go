@@ -32,17 +32,11 @@ import (
 var Playbooks = []string{"compromised-iam-credentials", "exposed-access-key"}
 
 // demoConfig is firebreak.yaml for the demo: act in the sandbox's region;
-// email through the sandbox's SES (its outbox), to the key owner's
-// owner tag or else the security team; never touch a principal tagged
-// firebreak/exempt (the world's CI user).
+// never touch a principal tagged firebreak/exempt (the world's CI user).
+// Reports are sent by Env.Notify.
 const demoConfig = `
 aws:
   region: us-east-1
-notify:
-  email:
-    from: firebreak@acme.example
-    to: [security@acme.example]
-    via: ses
 guardrails:
   protected_tags:
     - key: firebreak/exempt

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/smithy-go"
@@ -104,8 +105,18 @@ func playExposedKey(ctx context.Context, e *Env, p *Printer) (Result, error) {
 	if at, _ := poller.Refused(); !at.IsZero() {
 		res.AttackerBlockedMS = at.Sub(t0).Milliseconds()
 	}
+	deliveries, err := e.Notify(ctx, rep)
+	if err != nil {
+		return res, err
+	}
+	for _, d := range deliveries {
+		if d.OK {
+			p.Line("%-16s %s to %s: sent", "notify", d.Channel, strings.Join(d.To, ", "))
+		} else {
+			p.Line("%-16s %s to %s: FAILED after %d attempts: %s", "notify", d.Channel, strings.Join(d.To, ", "), d.Attempts, d.Error)
+		}
+	}
 	res.fillFromReport(e, rep)
-	p.Line("notify: pending: this build has no notifier yet, so no email is sent (the outbox holds %d)", len(res.Emails))
 	return res, nil
 }
 

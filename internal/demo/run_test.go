@@ -50,7 +50,7 @@ func TestRunTellsTheStory(t *testing.T) {
 		`\+\d+\.\d{3}s  incident \S+ opened: AWS_RISK_CREDENTIALS_EXPOSED, severity 9, playbook exposed-access-key`,
 		`\+\d+\.\d{3}s  disable\s+guardrail allow \(passed\)`,
 		`\+\d+\.\d{3}s  verdict\s+aws\.investigate\.attack_success\s+succeeded in \d+ms: ATTACKER SUCCEEDED; persistence: CreateUser svc-\w+`,
-		`notify: pending`,
+		`notify\s+email:ses to dana@acme\.example, security@acme\.example: sent`,
 	}
 	pos := 0
 	for _, pat := range order {
