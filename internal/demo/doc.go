@@ -9,7 +9,9 @@
 // event AWS would send, and follows the response in the ledger as it
 // happens: which step ran, with what result, how long after the event.
 // Meanwhile the attacker keeps polling with a cheap call, so the demo
-// measures when the first of its calls is refused.
+// measures when the first of its calls is refused. When the run has
+// finished, Env.Notify emails the incident's report to its owners through
+// the sandbox's SES, and the demo reads the email back from the outbox.
 //
 // Each scenario is one file with one Scenario value, listed in
 // scenarios.go; Run plays some or all of them and returns a Result each,
