@@ -13,6 +13,7 @@ import (
 
 	"github.com/firebreak-sec/firebreak/internal/action"
 	"github.com/firebreak-sec/firebreak/internal/action/catalog"
+	"github.com/firebreak-sec/firebreak/internal/config"
 	"github.com/firebreak-sec/firebreak/internal/guardrail"
 	"github.com/firebreak-sec/firebreak/internal/ledger"
 	"github.com/firebreak-sec/firebreak/internal/playbook"
@@ -28,6 +29,7 @@ type dryRun struct {
 	event     string
 	playbooks string
 	endpoint  string
+	config    string   // firebreak.yaml whose guardrails apply
 	paths     []string // playbook files or directories given as arguments
 }
 
@@ -77,7 +79,17 @@ func (d dryRun) run(ctx context.Context, e *env) error {
 		return err
 	}
 	defer func() { _ = store.Close() }()
-	guard, err := guardrail.New(guardrail.Config{}, guardrail.Options{Self: []guardrail.Identity{self}, Clients: clients, Ledger: store})
+	gc := guardrail.Config{}
+	if d.config != "" {
+		cfg, err := config.Load(d.config)
+		if err != nil {
+			return err
+		}
+		if gc, err = guardrail.FromConfig(cfg); err != nil {
+			return fmt.Errorf("%s: guardrails: %w", d.config, err)
+		}
+	}
+	guard, err := guardrail.New(gc, guardrail.Options{Self: []guardrail.Identity{self}, Clients: clients, Ledger: store})
 	if err != nil {
 		return err
 	}

@@ -138,7 +138,9 @@ run the tree shows its steps with their resolved parameters, the guardrail's
 verdict, the approvals it would wait for, and the exact AWS calls each
 action would make, checked against a sandbox (in-process, seeded with the
 default world, unless --endpoint names one; credentials then come from the
-usual AWS environment). Nothing is recorded: the ledger is a temporary one.
+usual AWS environment), with the guardrails of --config (or only
+Firebreak's own identity protected). Nothing is recorded: the ledger is a
+temporary one.
 See docs/runner.md.`),
 		Example: strings.TrimSpace(`
   firebreak playbook test playbooks/exposed-key.yaml event.json
@@ -198,6 +200,7 @@ See docs/runner.md.`),
 	cmd.Flags().BoolVar(&inc.SeenBefore, "seen-before", false, "pretend an earlier incident had the same subjects, incident.seen_before")
 	cmd.Flags().StringVar(&dry.event, "event", "", "run the event through the runner in plan mode (see above)")
 	cmd.Flags().StringVar(&dry.playbooks, "playbooks", "", "with --event: a directory of playbooks that add to and override the built-in ones")
+	cmd.Flags().StringVar(&dry.config, "config", "", "with --event: apply the guardrails of this firebreak.yaml")
 	cmd.Flags().StringVar(&dry.endpoint, "endpoint", "", "with --event: plan against the AWS endpoint at this URL instead of an in-process sandbox")
 	return cmd
 }

@@ -80,6 +80,7 @@ steps:
 	}{
 		{"health-exposed-key", []string{"--event", seededFinding(t, sandbox.FindingHealthExposedKey), "--playbooks", dir}, 0},
 		{"guardduty-iam", []string{"--event", seededFinding(t, sandbox.FindingGuardDutyIAM)}, 0},
+		{"protected-by-config", []string{"--event", seededFinding(t, sandbox.FindingHealthExposedKey), "--playbooks", dir, "--config", protectDana(t)}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errOut := run(t, "", append([]string{"playbook", "test"}, tc.args...)...)
@@ -91,6 +92,16 @@ steps:
 			checkRunnerGolden(t, "playbook-test-"+tc.name, out)
 		})
 	}
+}
+
+// protectDana writes a firebreak.yaml whose guardrails protect dana.
+func protectDana(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "firebreak.yaml")
+	if err := os.WriteFile(path, []byte("aws:\n  region: us-east-1\nguardrails:\n  protected_principals: [\"arn:aws:iam::*:user/dana\"]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 func TestPlaybookTestEventErrors(t *testing.T) {
