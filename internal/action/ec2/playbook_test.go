@@ -104,9 +104,10 @@ func (f *fixture) playbookRunner(budgets ...guardrail.Budget) (*runner.Runner, l
 	return r, store
 }
 
-// settled waits until no step of the incidents is pending or running and
-// returns "step[item]=status" of each.
-func settled(t *testing.T, store ledger.Store, incidents ...string) map[string]map[string]string {
+// settled waits until step of every incident has finished or waits for a
+// person, and no step is pending or running, and returns
+// "step[item]=status" of each incident's steps.
+func settled(t *testing.T, store ledger.Store, step string, incidents ...string) map[string]map[string]string {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -126,7 +127,9 @@ func settled(t *testing.T, store ledger.Store, incidents ...string) map[string]m
 					}
 				}
 			}
-			if len(out[id]) == 0 {
+			switch ledger.StepStatus(out[id][step]) {
+			case ledger.StepSucceeded, ledger.StepFailed, ledger.StepSkipped, ledger.StepDenied, ledger.StepAwaitingApproval:
+			default:
 				busy = true
 			}
 		}
@@ -157,7 +160,7 @@ func TestPlaybookEC2Compromise(t *testing.T) {
 	if len(res) != 1 || res[0].Outcome != runner.NewIncident {
 		t.Fatalf("ingest: %+v; want one new incident", res)
 	}
-	steps := settled(t, store, res[0].IncidentID)[res[0].IncidentID]
+	steps := settled(t, store, "block[0]", res[0].IncidentID)[res[0].IncidentID]
 	want := map[string]string{}
 	for _, s := range []string{"evidence", "snapshot", "tag", "protect", "isolate", "rotate", "block"} {
 		want[s+"[0]"] = string(ledger.StepSucceeded)
@@ -227,7 +230,7 @@ func TestPlaybookIsolationBudget(t *testing.T) {
 	for id := range incidents {
 		ids = append(ids, id)
 	}
-	all := settled(t, store, ids...)
+	all := settled(t, store, "isolate[0]", ids...)
 	isolated, waiting := 0, 0
 	for _, steps := range all {
 		switch steps["isolate[0]"] {
@@ -250,7 +253,7 @@ func TestPlaybookIsolationBudget(t *testing.T) {
 		}
 	}
 	if isolated != budget || waiting != len(fleet)-budget || swaps != budget || quarantined != budget {
-		t.Errorf("isolated %d, awaiting approval %d, group swaps %d, instances quarantined %d; want %d, %d, %d, %d",
-			isolated, waiting, swaps, quarantined, budget, len(fleet)-budget, budget, budget)
+		t.Errorf("isolated %d, awaiting approval %d, group swaps %d, instances quarantined %d; want %d, %d, %d, %d\nsteps: %v",
+			isolated, waiting, swaps, quarantined, budget, len(fleet)-budget, budget, budget, all)
 	}
 }
