@@ -186,7 +186,6 @@ func (is *isolation) planGroup(ctx context.Context, api API, call action.Call, v
 		extra = append(extra, p)
 	}
 	if len(extra) > 0 {
-		is.read("ec2:RevokeSecurityGroupIngress", ref, "")
 		return action.Mark(action.Permanent, fmt.Errorf("%s: quarantine group %s (%s) allows ingress Firebreak did not add; "+
 			"remove those rules or name another group with quarantine_group", isolateID, name, is.group))
 	}
