@@ -132,10 +132,13 @@ type AccountFilter struct {
 
 // Notify is where people are told.
 type Notify struct {
-	Slack   *Slack         `yaml:"slack"`
-	Email   *Email         `yaml:"email"`
-	Webhook *NotifyWebhook `yaml:"webhook"`
-	SNS     *NotifySNS     `yaml:"sns"`
+	// Templates is a directory of report template overrides (see
+	// docs/notifications.md); the built-in templates when empty.
+	Templates string         `yaml:"templates"`
+	Slack     *Slack         `yaml:"slack"`
+	Email     *Email         `yaml:"email"`
+	Webhook   *NotifyWebhook `yaml:"webhook"`
+	SNS       *NotifySNS     `yaml:"sns"`
 }
 
 // Slack posts to a channel and takes approvals from its buttons.
@@ -152,6 +155,10 @@ type Email struct {
 	Via  string    `yaml:"via"`  // ses (default) or smtp
 	SES  *SESEmail `yaml:"ses"`
 	SMTP *SMTP     `yaml:"smtp"`
+	// Owners maps a subject (user, role, access key id, instance id,
+	// bucket) or an account id to the addresses that own it, for subjects
+	// without an owner tag. The to addresses are copied on every email.
+	Owners map[string][]string `yaml:"owners"`
 }
 
 // SESEmail sends through Amazon SES.

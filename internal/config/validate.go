@@ -8,6 +8,7 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -284,6 +285,21 @@ func (n Notify) validate(v *validator, p string) {
 		for i, to := range e.To {
 			if _, err := mail.ParseAddress(to); err != nil {
 				v.errorf(fmt.Sprintf("%s.to[%d]", ep, i), "%q is not an email address", to)
+			}
+		}
+		owners := make([]string, 0, len(e.Owners))
+		for k := range e.Owners {
+			owners = append(owners, k)
+		}
+		sort.Strings(owners)
+		for _, k := range owners {
+			if len(e.Owners[k]) == 0 {
+				v.errorf(ep+".owners."+k, "required: at least one address")
+			}
+			for i, a := range e.Owners[k] {
+				if _, err := mail.ParseAddress(a); err != nil {
+					v.errorf(fmt.Sprintf("%s.owners.%s[%d]", ep, k, i), "%q is not an email address", a)
+				}
 			}
 		}
 		if oneOf(v, ep+".via", e.Via, "ses", "smtp") {

@@ -21,7 +21,8 @@ const minKnown = 4
 
 // Redact returns a copy of b in which no secret survives, in any string
 // of any field: the values of the known secrets (the configured webhook
-// URLs, passwords, tokens and keys), what a secret.String prints as,
+// URLs, and their paths alone, passwords, tokens and keys), what a
+// secret.String prints as,
 // strings shaped like AWS secret access keys and session tokens, the
 // password in a URL, token-like query parameters, the token part of
 // webhook URLs (Slack, Discord, Teams, ...), and values after password=,
@@ -47,9 +48,13 @@ func newRedactor(known []secret.String) redactor {
 		v := k.Reveal()
 		if len(v) >= minKnown {
 			r.known = append(r.known, v)
-			// A URL may appear with its query escaped or not.
+			// A URL may appear with its query escaped or not, and its path
+			// (which carries the token of Slack-style webhooks) alone.
 			if e := url.QueryEscape(v); e != v {
 				r.known = append(r.known, e)
+			}
+			if u, err := url.Parse(v); err == nil && u.Host != "" && len(u.RequestURI()) >= 8 {
+				r.known = append(r.known, u.RequestURI())
 			}
 		}
 	}
