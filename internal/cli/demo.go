@@ -31,6 +31,11 @@ and no network. Exits 1 when the threat was not contained.`),
   firebreak demo --json | jq .attacker_blocked_ms`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// The demo tells its own story on stdout; the engine's info
+			// lines would interleave with it, so they show only on request.
+			if f := cmd.Flag("log-level"); f != nil && !f.Changed {
+				e.logLevel = "warn"
+			}
 			o := demo.Options{Scenario: scenario, Seed: seed, Logger: e.logger()}
 			if !asJSON {
 				o.Out = e.stdout

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -57,7 +58,13 @@ func (sb *Sandbox) serve(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var ae *APIError
 		if !errors.As(err, &ae) {
-			sb.log.Error("sandbox: handler failed", "service", info.name(), "operation", req.Operation, "err", err)
+			// A client that went away (a long poll cut short by shutdown)
+			// is not a sandbox failure.
+			level := slog.LevelError
+			if errors.Is(err, context.Canceled) {
+				level = slog.LevelDebug
+			}
+			sb.log.Log(r.Context(), level, "sandbox: handler failed", "service", info.name(), "operation", req.Operation, "err", err)
 			ae = &APIError{Status: http.StatusInternalServerError, Code: "InternalFailure", Message: "We encountered an internal error. Please try again.", Receiver: true}
 		}
 		resp = encodeError(req, ae)
