@@ -3,6 +3,8 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"regexp"
+	"sort"
 	"strings"
 	"testing"
 
@@ -65,12 +67,6 @@ steps:
 				filepath.Join(dir, "bad.yaml") + ":8:13: steps[1].action: unknown action \"aws.nope\"",
 			},
 		},
-		{
-			name:     "the built-in playbooks",
-			args:     []string{"../playbook/builtin"},
-			wantCode: 0,
-			wantOut:  []string{"../playbook/builtin/example-log-exposed-key.yaml: ok (3 steps)"},
-		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,6 +78,29 @@ steps:
 				t.Errorf("stdout (-got +want):\n%s", diff)
 			}
 		})
+	}
+}
+
+// Every built-in playbook validates: each file in the built-in folder is
+// reported ok, with its step count, and nothing else is printed.
+func TestPlaybookValidateBuiltins(t *testing.T) {
+	files, err := filepath.Glob("../playbook/builtin/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no built-in playbooks found (%v)", err)
+	}
+	code, out, errOut := run(t, "", "playbook", "validate", "../playbook/builtin")
+	if code != 0 {
+		t.Fatalf("exit %d; want 0 (stderr %q)", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != len(files) {
+		t.Fatalf("got %d lines for %d built-in playbooks:\n%s", len(lines), len(files), out)
+	}
+	for i, f := range files {
+		re := regexp.MustCompile("^" + regexp.QuoteMeta(f) + `: ok \([1-9][0-9]* steps?\)$`)
+		if !re.MatchString(lines[i]) {
+			t.Errorf("line %d = %q; want %s reported ok with its step count", i+1, lines[i], f)
+		}
 	}
 }
 
@@ -111,11 +130,32 @@ func TestPlaybookList(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	want := []string{
-		"example-log-exposed-key\t" + filepath.Join(dir, "mine.yaml") + "\t2 steps\tmine",
-		"good\t" + filepath.Join(dir, "good.yaml") + "\t2 steps\t-",
+	// The directory's playbooks, the overridden built-in among them, and
+	// every other built-in by name, sorted.
+	want := map[string]string{
+		"example-log-exposed-key": "example-log-exposed-key\t" + filepath.Join(dir, "mine.yaml") + "\t2 steps\tmine",
+		"good":                    "good\t" + filepath.Join(dir, "good.yaml") + "\t2 steps\t-",
 	}
-	if diff := cmp.Diff(strings.Split(strings.TrimSpace(out), "\n"), want); diff != "" {
+	builtins, _ := filepath.Glob("../playbook/builtin/*.yaml")
+	var names []string
+	for _, f := range builtins {
+		names = append(names, strings.TrimSuffix(filepath.Base(f), ".yaml"))
+	}
+	names = append(names, "good")
+	sort.Strings(names)
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		name, _, _ := strings.Cut(line, "\t")
+		if w, ok := want[name]; ok {
+			if line != w {
+				t.Errorf("list line for %s = %q; want %q", name, line, w)
+			}
+		} else if !strings.Contains(line, "\tbuiltin/"+name+".yaml\t") {
+			t.Errorf("list line for %s = %q; want it from builtin/%s.yaml", name, line, name)
+		}
+		got = append(got, name)
+	}
+	if diff := cmp.Diff(got, names); diff != "" {
 		t.Errorf("list (-got +want):\n%s", diff)
 	}
 }
