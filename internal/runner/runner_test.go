@@ -394,6 +394,35 @@ func TestApproval(t *testing.T) {
 	}
 }
 
+// TestDecideAfterDeadline proves a late answer cannot overrule on_timeout
+// in the moment before the expiry job runs: no runner is started here, so
+// only the ledger's check, inside Decide's transaction, stands in the way.
+func TestDecideAfterDeadline(t *testing.T) {
+	f := newFixture(t, nil)
+	r := f.runner(Options{}, strings.Replace(needsApproval, "timeout: 1h", "timeout: 1s\n      on_timeout: deny", 1))
+	res := f.ingestOne(r, f.exposed("dana", f.keys("dana")[0]))
+	if got := pass(t, r, res); got.Status != RunWaiting {
+		t.Fatalf("first pass: got %s, want waiting", got.Status)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	_, err := Decide(context.Background(), f.store, Decision{
+		IncidentID: res.IncidentID, Step: "disable", Approve: true, By: "alice", Channel: ledger.ChannelCLI, Reason: "late",
+	})
+	if !errors.Is(err, ledger.ErrConflict) || !strings.Contains(err.Error(), "expired") {
+		t.Fatalf("late decision: got %v, want a conflict saying the approval expired", err)
+	}
+	rep, err := f.store.Report(context.Background(), res.IncidentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Approvals) != 1 || rep.Approvals[0].Decision != "" {
+		t.Errorf("approvals after a late answer: got %+v, want one still undecided", rep.Approvals)
+	}
+	if got := f.calls("UpdateAccessKey"); got != 0 {
+		t.Errorf("UpdateAccessKey calls: got %d, want 0", got)
+	}
+}
+
 // TestApprovalExpiry lets River apply on_timeout at the deadline.
 func TestApprovalExpiry(t *testing.T) {
 	for _, tc := range []struct {
