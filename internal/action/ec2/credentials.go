@@ -31,8 +31,8 @@ var (
 
 const rotateID = "aws.iam.rotate_instance_credentials"
 
-// RotatedTag, on the instance, holds the cutoff of the revocation its
-// current profile association follows.
+// RotatedTag is the instance tag that holds the cutoff of the revocation
+// its current profile association follows.
 const RotatedTag = "firebreak:credentials-rotated"
 
 // tagOf returns the value of resource id's tag key, "" when it has none.

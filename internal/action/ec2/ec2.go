@@ -146,16 +146,6 @@ func groupIDs(groups []types.GroupIdentifier) []string {
 	return out
 }
 
-// tagged returns the value of inst's tag key.
-func tagValue(tags []types.Tag, key string) string {
-	for _, t := range tags {
-		if aws.ToString(t.Key) == key {
-			return aws.ToString(t.Value)
-		}
-	}
-	return ""
-}
-
 // joinKV formats key=value pairs as one sorted, comma-separated detail.
 func joinKV(m map[string]string) string {
 	keys := make([]string, 0, len(m))

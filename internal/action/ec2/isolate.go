@@ -301,7 +301,7 @@ func (is *isolation) planNACLs(ctx context.Context, api API, vpc string, ips []s
 					have[aws.ToString(e.CidrBlock)] = n
 				}
 			}
-			next := int32(lo)
+			next := ruleNumber(lo)
 			for _, ip := range ips {
 				cidr := ip + "/32"
 				if n, ok := have[cidr]; ok {
@@ -333,6 +333,10 @@ func (is *isolation) planNACLs(ctx context.Context, api API, vpc string, ips []s
 	}
 	return nil
 }
+
+// ruleNumber converts a rule number the caller checked to be 1–32766
+// (clamped to that range all the same).
+func ruleNumber(n int64) int32 { return int32(min(max(n, 1), 32766)) }
 
 func direction(egress bool) string {
 	if egress {

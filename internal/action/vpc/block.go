@@ -146,8 +146,8 @@ func (a BlockIP) planBlock(ctx context.Context, call action.Call) (*blocking, er
 		return nil, action.Mark(action.Permanent, fmt.Errorf("%s: parameter ttl %s: want a positive duration", blockID, ttl))
 	case lo < 1 || hi > 32766 || lo > hi:
 		return nil, action.Mark(action.Permanent, fmt.Errorf("%s: rule range %d–%d: want 1 ≤ rule_min ≤ rule_max ≤ 32766", blockID, lo, hi))
-	case quota < 1:
-		return nil, action.Mark(action.Permanent, fmt.Errorf("%s: parameter quota %d: want at least 1", blockID, quota))
+	case quota < 1 || quota > 32766:
+		return nil, action.Mark(action.Permanent, fmt.Errorf("%s: parameter quota %d: want 1–32766", blockID, quota))
 	}
 	api, err := client(ctx, blockID, call)
 	if err != nil {
@@ -172,7 +172,7 @@ func (a BlockIP) planBlock(ctx context.Context, call action.Call) (*blocking, er
 		for _, e := range acl.badTags {
 			logger(call).WarnContext(ctx, "block tag ignored", "error", e)
 		}
-		if err := bl.planACL(api, call, acl, now, int32(lo), int32(hi), int(quota)); err != nil {
+		if err := bl.planACL(api, call, acl, now, int32(min(max(lo, 1), 32766)), int32(min(max(hi, 1), 32766)), int(quota)); err != nil {
 			return nil, err
 		}
 	}
