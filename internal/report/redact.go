@@ -132,15 +132,23 @@ func (r redactor) text(s string) string {
 		}
 	}
 	s = strings.ReplaceAll(s, secret.Redacted, Redacted)
-	s = urlRE.ReplaceAllStringFunc(s, redactURL)
-	s = assignRE.ReplaceAllStringFunc(s, func(m string) string {
-		p := assignRE.FindStringSubmatch(m)
-		if p[3] == Redacted {
-			return m
-		}
-		return p[1] + p[2] + Redacted
-	})
-	s = bearerRE.ReplaceAllString(s, "${1}"+Redacted)
+	// The regular expressions are the slow part; each runs only when
+	// the text holds what it looks for.
+	if strings.Contains(s, "://") {
+		s = urlRE.ReplaceAllStringFunc(s, redactURL)
+	}
+	if strings.ContainsAny(s, ":=") {
+		s = assignRE.ReplaceAllStringFunc(s, func(m string) string {
+			p := assignRE.FindStringSubmatch(m)
+			if p[3] == Redacted {
+				return m
+			}
+			return p[1] + p[2] + Redacted
+		})
+	}
+	if containsFold(s, "bearer") {
+		s = bearerRE.ReplaceAllString(s, "${1}"+Redacted)
+	}
 	return ledger.RedactText(s)
 }
 
@@ -192,4 +200,14 @@ func redactURL(raw string) string {
 		return raw
 	}
 	return strings.ReplaceAll(u.String(), "REDACTED", Redacted)
+}
+
+// containsFold reports whether s holds sub, ignoring ASCII case.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
 }

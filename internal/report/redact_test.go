@@ -35,6 +35,7 @@ func TestRedactText(t *testing.T) {
 		{"api key colon", "api_key: sk-live-1234", "api_key: <redacted>"},
 		{"authorization bearer", "Authorization: Bearer eyJhbGciOi.payload.sig", "Authorization: Bearer <redacted>"},
 		{"bearer alone", "sent bearer abcdefgh12345678", "sent bearer <redacted>"},
+		{"bearer any case", "sent BeArEr abcdefgh12345678", "sent BeArEr <redacted>"},
 		{"already redacted", "password=<redacted>", "password=<redacted>"},
 	}
 	for _, tt := range cases {
