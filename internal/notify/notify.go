@@ -9,6 +9,7 @@ import (
 	"net/textproto"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/firebreak-sec/firebreak/internal/action"
 	"github.com/firebreak-sec/firebreak/internal/report"
@@ -135,7 +136,11 @@ func (n *Notifier) narrate(ctx context.Context, b report.Bundle) string {
 	}
 	text = report.RedactText(text, n.Secrets...)
 	if len(text) > narrativeMaxLength {
-		text = text[:narrativeMaxLength] + "…"
+		cut := narrativeMaxLength
+		for cut > 0 && !utf8.RuneStart(text[cut]) {
+			cut--
+		}
+		text = text[:cut] + "…"
 	}
 	return text
 }

@@ -129,3 +129,12 @@ func FuzzVerifyWebhook(f *testing.F) {
 		}
 	})
 }
+
+// TestSignWebhookVector pins the test vector docs/notifications.md gives
+// receivers (computed independently with openssl and Python's hmac).
+func TestSignWebhookVector(t *testing.T) {
+	ts, sig := notify.SignWebhook([]byte("whsec-test"), time.Unix(1773480600, 0), []byte("{\"version\":1}\n"))
+	if ts != "1773480600" || sig != "v1=865d7e2ef13ffcc9e7c436a8e9e0082f24d49f4264aef903c6a9a00c75fe6d0b" {
+		t.Errorf("SignWebhook = %s, %s", ts, sig)
+	}
+}
