@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/firebreak-sec/firebreak/internal/action"
+	"github.com/firebreak-sec/firebreak/internal/ledger"
 	"github.com/firebreak-sec/firebreak/internal/report"
 	"github.com/firebreak-sec/firebreak/internal/secret"
 )
@@ -229,4 +230,21 @@ func Retryable(err error) bool {
 		return true
 	}
 	return action.Classify(err) == action.Retry
+}
+
+// Reports is the ledger call NotifyIncident makes; ledger.Store has it.
+type Reports interface {
+	Report(ctx context.Context, incidentID string) (ledger.Report, error)
+}
+
+// NotifyIncident reads everything the ledger holds about an incident,
+// builds its bundle (report.FromLedger) with links, and notifies.
+func (n *Notifier) NotifyIncident(ctx context.Context, l Reports, incidentID string, links ...report.Link) ([]Delivery, error) {
+	r, err := l.Report(ctx, incidentID)
+	if err != nil {
+		return nil, fmt.Errorf("notify incident %s: %w", incidentID, err)
+	}
+	b := report.FromLedger(r)
+	b.Links = append(b.Links, links...)
+	return n.Notify(ctx, b)
 }
