@@ -15,6 +15,9 @@
 // owner or firebreak:owner IAM tag, else the configured mapping, else
 // the security team's default addresses.
 //
+// NotifyIncident builds the bundle from the ledger (report.FromLedger)
+// and notifies; Notify takes any bundle.
+//
 // FromConfig builds a Notifier from firebreak.yaml's notify and ai
 // sections. The AI never chooses actions: it only writes words, from the
 // redacted bundle, and on any error or timeout the report goes out

@@ -203,3 +203,30 @@ func TestLoadMissingDir(t *testing.T) {
 		t.Fatalf("error = %v, want it to name the directory", err)
 	}
 }
+
+// TestHTMLEscapes: whatever the evidence holds (an attacker chooses user
+// names, user agents and resource names) cannot script the email.
+func TestHTMLEscapes(t *testing.T) {
+	tmpl, err := report.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := report.Example()
+	b.Title = `<script>alert(1)</script>`
+	b.CloudTrail.UserAgents = []report.Count{{Value: `"><img src=x onerror=alert(2)>`, N: 1}}
+	b.Links = []report.Link{{Name: "click", URL: "javascript:alert(3)"}}
+	got, err := tmpl.Render(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"<script>", "<img", `href="javascript:`} {
+		if strings.Contains(got.HTML, bad) {
+			t.Errorf("HTML contains %q", bad)
+		}
+	}
+	for _, want := range []string{"&lt;script&gt;alert(1)&lt;/script&gt;", "&lt;img src=x onerror=alert(2)&gt;", `href="#ZgotmplZ"`} {
+		if !strings.Contains(got.HTML, want) {
+			t.Errorf("HTML lacks the escaped %q", want)
+		}
+	}
+}
