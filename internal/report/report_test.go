@@ -97,7 +97,7 @@ func TestSlackBlocks(t *testing.T) {
 	if err := json.Unmarshal(got.Slack, &msg); err != nil {
 		t.Fatal(err)
 	}
-	if msg.Blocks[0].Type != "header" || msg.Blocks[0].Text.Type != "plain_text" || len([]rune(msg.Blocks[0].Text.Text)) > 151 {
+	if msg.Blocks[0].Type != "header" || msg.Blocks[0].Text.Type != "plain_text" || len([]rune(msg.Blocks[0].Text.Text)) > 150 {
 		t.Errorf("header = %+v", msg.Blocks[0])
 	}
 	for i, bl := range msg.Blocks {
@@ -105,7 +105,7 @@ func TestSlackBlocks(t *testing.T) {
 			t.Errorf("block %d has %d fields, Slack allows 10", i, len(bl.Fields))
 		}
 		if bl.Text != nil && bl.Text.Type == "mrkdwn" {
-			if n := len([]rune(bl.Text.Text)); n > 3001 {
+			if n := len([]rune(bl.Text.Text)); n > 3000 {
 				t.Errorf("block %d text is %d characters, Slack allows 3000", i, n)
 			}
 			if strings.Contains(bl.Text.Text, "<!channel>") {
