@@ -93,6 +93,9 @@ type Notifier struct {
 // Delivery per channel, in the order of Channels, and an error only when
 // the report could not be rendered (then nothing was sent).
 func (n *Notifier) Notify(ctx context.Context, b report.Bundle) ([]Delivery, error) {
+	if n.Templates == nil {
+		return nil, errors.New("notify: no templates (build the Notifier with FromConfig, or set Templates from report.Load)")
+	}
 	b = b.Redact(n.Secrets...)
 	b.Narrative = ""
 	if n.Narrator != nil {

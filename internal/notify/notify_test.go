@@ -263,3 +263,14 @@ func TestTimeout(t *testing.T) {
 		t.Errorf("fast channel = %+v, want delivered", got[1])
 	}
 }
+
+func TestNotifyWithoutTemplates(t *testing.T) {
+	hook := newSlackHook(t)
+	n := &notify.Notifier{Channels: []notify.Channel{notify.Slack{URL: hook.url()}}}
+	if _, err := n.Notify(context.Background(), report.Example()); err == nil || !strings.Contains(err.Error(), "no templates") {
+		t.Errorf("err = %v, want a clear error", err)
+	}
+	if hook.requests() != 0 {
+		t.Errorf("sent %d requests without a report", hook.requests())
+	}
+}
