@@ -318,8 +318,11 @@ func (a *App) Handler() http.Handler {
 // ShutdownTimeout: sources stop receiving and finish the messages in hand,
 // the runner finishes or parks its steps, the ledger is closed.
 func (a *App) Run(ctx context.Context) error {
-	if err := a.runner.Start(context.WithoutCancel(ctx)); err != nil {
-		return fmt.Errorf("app: start runner: %w", err)
+	executes := a.opts.Concurrency > 0 // an ingest-only runner has no workers to start
+	if executes {
+		if err := a.runner.Start(context.WithoutCancel(ctx)); err != nil {
+			return fmt.Errorf("app: start runner: %w", err)
+		}
 	}
 	a.started.Store(true)
 	a.log.Info("runner started", "concurrency", a.opts.Concurrency, "sources", len(a.sources))
@@ -387,8 +390,10 @@ func (a *App) Run(ctx context.Context) error {
 	case <-stopCtx.Done():
 		a.log.Warn("sources did not stop in time; their messages will be delivered again")
 	}
-	if err := a.runner.Stop(stopCtx); err != nil {
-		a.log.Warn("runner did not stop cleanly; unfinished steps resume at the next start", "err", err)
+	if executes {
+		if err := a.runner.Stop(stopCtx); err != nil {
+			a.log.Warn("runner did not stop cleanly; unfinished steps resume at the next start", "err", err)
+		}
 	}
 	a.started.Store(false)
 	return cause
