@@ -373,7 +373,7 @@ func (w *advanceWorker) Work(ctx context.Context, job *river.Job[advanceArgs]) e
 			return err
 		}
 		if res.Status != RunWaiting {
-			return nil
+			return r.enqueueReport(ctx, job.Args.RunID, job.Args.IncidentID)
 		}
 		// A decision may have been made while the pass ran: look again
 		// before sleeping.
@@ -412,6 +412,32 @@ func (r *Runner) decidedSince(ctx context.Context, res PassResult) (bool, error)
 		}
 	}
 	return false, nil
+}
+
+// enqueueReport asks for the run's report once its end is in the ledger.
+// If the process dies before this commits, the run's job runs again, its
+// pass finds the run ended, and this inserts the report then.
+func (r *Runner) enqueueReport(ctx context.Context, runID, incidentID string) error {
+	if r.report == nil || r.check {
+		return nil
+	}
+	return r.q.update(ctx, func(_ ledger.Tx, j jobs) error {
+		return j.insert(ctx, reportArgs{RunID: runID, IncidentID: incidentID}, nil)
+	})
+}
+
+// reportWorker calls Options.Report for a run that ended.
+type reportWorker struct {
+	river.WorkerDefaults[reportArgs]
+	r *Runner
+}
+
+func (w *reportWorker) Work(ctx context.Context, job *river.Job[reportArgs]) error {
+	if err := w.r.report(ctx, job.Args.IncidentID, job.Args.RunID); err != nil {
+		w.r.log.Warn("run report failed", "run_id", job.Args.RunID, "incident_id", job.Args.IncidentID, "attempt", job.Attempt, "error", err)
+		return err
+	}
+	return nil
 }
 
 // expiryWorker applies an approval's on_timeout at its deadline and wakes

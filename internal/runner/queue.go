@@ -22,6 +22,7 @@ const (
 	kindAdvance = "firebreak.advance"
 	kindExpiry  = "firebreak.approval_expiry"
 	kindWake    = "firebreak.wake"
+	kindReport  = "firebreak.report"
 )
 
 // advanceArgs is the one job of a run: it executes every step it can and,
@@ -63,6 +64,20 @@ type wakeArgs struct {
 }
 
 func (wakeArgs) Kind() string { return kindWake }
+
+// reportArgs tells people about a run that ended: Options.Report. It is
+// inserted by the run's job once the run's end is in the ledger, unique
+// per run, so a re-driven job does not report twice.
+type reportArgs struct {
+	RunID      string `json:"run_id"`
+	IncidentID string `json:"incident_id"`
+}
+
+func (reportArgs) Kind() string { return kindReport }
+
+func (a reportArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
 
 // queue is River on the ledger's database, whichever driver it is: the
 // runner is not generic, the two River clients are wrapped here.

@@ -40,6 +40,13 @@ type Options struct {
 	Check bool
 	// Notify is the last stage of every step; nil logs at debug level.
 	Notify Stage
+	// Report, when set, is called once a run has ended (succeeded, failed
+	// or compensated) to tell people about the incident: serve and the
+	// demo send the incident report through internal/notify here. It runs
+	// as its own River job, retried on error (5 attempts), at least once:
+	// a crash after sending and before the job completes sends again.
+	// Never called in Check mode.
+	Report func(ctx context.Context, incidentID, runID string) error
 	// ApprovalTimeout is how long an approval the guardrail asks for (a
 	// spent budget) waits when the step sets no approval timeout; 1h when 0.
 	ApprovalTimeout time.Duration
@@ -79,6 +86,7 @@ type Runner struct {
 	chain    []Stage
 	q        queue
 	check    bool
+	report   func(ctx context.Context, incidentID, runID string) error
 	probe    func(string, Point)
 	now      func() time.Time
 
@@ -93,7 +101,7 @@ func New(o Options) (*Runner, error) {
 	}
 	r := &Runner{
 		store: o.Ledger, plans: map[string]*playbook.Plan{}, matcher: pattern.NewMatcher(), triggers: map[string]string{},
-		guard: o.Guard, clients: o.Clients, log: o.Logger, check: o.Check, probe: o.Probe, now: o.Now,
+		guard: o.Guard, clients: o.Clients, log: o.Logger, check: o.Check, report: o.Report, probe: o.Probe, now: o.Now,
 		approvalTimeout: o.ApprovalTimeout,
 	}
 	if r.log == nil {
@@ -137,6 +145,7 @@ func New(o Options) (*Runner, error) {
 	river.AddWorker(workers, &advanceWorker{r: r})
 	river.AddWorker(workers, &expiryWorker{r: r})
 	river.AddWorker(workers, &wakeWorker{r: r})
+	river.AddWorker(workers, &reportWorker{r: r})
 	pass := o.PassTimeout
 	if pass <= 0 {
 		pass = 30 * time.Minute

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -559,5 +560,72 @@ steps:
 	s := rep.Runs[0].Steps[0]
 	if s.Status != ledger.StepFailed || s.Attempt != 2 || !strings.Contains(s.Error, "deadline exceeded") {
 		t.Errorf("step: got %s at attempt %d (%q), want failed at attempt 2 by the deadline", s.Status, s.Attempt, s.Error)
+	}
+}
+
+// TestReportOnceWhenRunEnds proves Options.Report is called once for a run
+// that ended, after its steps are in the ledger, and not while a run waits.
+func TestReportOnceWhenRunEnds(t *testing.T) {
+	f := newFixture(t, nil)
+	var mu sync.Mutex
+	reported := map[string]int{}
+	var stepsAtReport map[string]string
+	report := func(_ context.Context, incidentID, runID string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		reported[incidentID+"/"+runID]++
+		stepsAtReport = f.steps(incidentID)
+		return nil
+	}
+	r := f.runner(Options{Concurrency: 2, Report: report}, containKey, strings.Replace(needsApproval, "name: ", "name: waits-", 1))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = r.Stop(context.Background()) }()
+
+	results, err := r.Ingest(ctx, f.exposed("dana", f.keys("dana")[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var waitingIncident string
+	for _, res := range results {
+		if res.Outcome != NewIncident {
+			t.Fatalf("ingest: %s; want a new incident per playbook", res)
+		}
+		if strings.HasPrefix(res.Playbook, "waits-") {
+			waitingIncident = res.IncidentID
+		}
+	}
+	if len(results) != 2 || waitingIncident == "" {
+		t.Fatalf("ingest results: %v; want one run per playbook", results)
+	}
+	waitFor(t, "the other run to wait for approval", 30*time.Second, func() bool {
+		return f.steps(waitingIncident)["disable[0]"] == "awaiting_approval"
+	})
+	count := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for _, c := range reported {
+			n += c
+		}
+		return n
+	}
+	waitFor(t, "the report of the run that ended", 30*time.Second, func() bool { return count() >= 1 })
+	time.Sleep(300 * time.Millisecond) // room for a duplicate to show
+	mu.Lock()
+	defer mu.Unlock()
+	if len(reported) != 1 {
+		t.Fatalf("reported runs: %v; want exactly one (the waiting run is not reported)", reported)
+	}
+	for k, n := range reported {
+		if n != 1 {
+			t.Errorf("run %s reported %d times, want once", k, n)
+		}
+	}
+	if diff := cmp.Diff(stepsAtReport, map[string]string{"disable[0]": "succeeded", "tell[0]": "succeeded"}); diff != "" {
+		t.Errorf("steps when reported (-got +want):\n%s", diff)
 	}
 }
