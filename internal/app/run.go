@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/firebreak-sec/firebreak/internal/action"
@@ -24,6 +25,7 @@ import (
 	"github.com/firebreak-sec/firebreak/internal/guardrail"
 	"github.com/firebreak-sec/firebreak/internal/ledger"
 	"github.com/firebreak-sec/firebreak/internal/metrics"
+	"github.com/firebreak-sec/firebreak/internal/notify"
 	"github.com/firebreak-sec/firebreak/internal/playbook"
 	"github.com/firebreak-sec/firebreak/internal/runner"
 	"github.com/firebreak-sec/firebreak/internal/source"
@@ -148,9 +150,14 @@ func New(ctx context.Context, o Options) (a *App, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
+	report, err := a.reporter(o, log)
+	if err != nil {
+		return nil, err
+	}
 	a.runner, err = runner.New(runner.Options{
 		Ledger: a.store, Plans: plans, Guard: guard, Clients: a.clients, Logger: log,
 		Concurrency: o.Concurrency, Notify: &observe{m: a.metrics, store: a.store, seen: map[string]bool{}},
+		Report: report,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
@@ -433,4 +440,50 @@ func (o *observe) Process(ctx context.Context, w *runner.Work) (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// reporter builds what tells people about an incident once its run has
+// ended: the notify channels of firebreak.yaml, with owners read from IAM
+// tags in the incident's account through the responder role. Without a
+// channel configured it returns nil and nothing is sent.
+func (a *App) reporter(o Options, log *slog.Logger) (func(ctx context.Context, incidentID, runID string) error, error) {
+	if o.IngestOnly {
+		return nil, nil
+	}
+	n, err := notify.FromConfig(o.Config, notify.Options{
+		AWS:    o.AWS,
+		Logger: log,
+		IAM: func(ctx context.Context, account string) (notify.UserTagsAPI, error) {
+			cfg, err := a.clients.Config(ctx, action.Target{Account: account, Region: o.AWS.Region})
+			if err != nil {
+				return nil, err
+			}
+			return iam.NewFromConfig(cfg), nil
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	if len(n.Channels) == 0 {
+		return nil, nil
+	}
+	return func(ctx context.Context, incidentID, runID string) error {
+		deliveries, err := n.NotifyIncident(ctx, a.store, incidentID)
+		if err != nil {
+			// Nothing was sent (the incident could not be read): the
+			// runner's report job tries again.
+			return err
+		}
+		// Each channel has already retried what can be retried; failing
+		// the job here would send again on the channels that succeeded.
+		for _, d := range deliveries {
+			l := log.With("incident_id", incidentID, "run_id", runID, "channel", d.Channel, "to", d.To)
+			if d.OK {
+				l.Info("incident report sent")
+			} else {
+				l.Warn("incident report not delivered", "error", d.Error)
+			}
+		}
+		return nil
+	}, nil
 }
