@@ -28,6 +28,7 @@ import (
 	"github.com/firebreak-sec/firebreak/internal/notify"
 	"github.com/firebreak-sec/firebreak/internal/playbook"
 	"github.com/firebreak-sec/firebreak/internal/runner"
+	"github.com/firebreak-sec/firebreak/internal/slack"
 	"github.com/firebreak-sec/firebreak/internal/source"
 	"github.com/firebreak-sec/firebreak/internal/source/sqs"
 	"github.com/firebreak-sec/firebreak/internal/source/webhook"
@@ -317,8 +318,17 @@ func (a *App) Handler() http.Handler {
 		fmt.Fprintln(w, "ready")
 	})
 	mux.Handle("GET /metrics", a.metrics.Handler())
+	// Slack's interactivity requests: Approve/Deny buttons. Mounted only
+	// when approvers are configured; every request is signature-checked.
+	if s := a.cfg.Notify.Slack; s != nil && len(s.Approvers) > 0 {
+		mux.Handle(SlackInteractivityPath, slack.New(*s, a.store, a.log))
+	}
 	return mux
 }
+
+// SlackInteractivityPath is where Slack's interactivity requests are
+// served (see docs/slack.md).
+const SlackInteractivityPath = "/slack/interactivity"
 
 // Run starts the runner, the HTTP server and the sources, and runs until
 // ctx is done or one of them fails. Then it stops gracefully within
