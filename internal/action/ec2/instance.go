@@ -46,14 +46,14 @@ func (EnableTerminationProtection) Meta() action.Meta {
 	}
 }
 
-func (EnableTerminationProtection) planProtect(ctx context.Context, call action.Call) (*plan, bool, error) {
+func (EnableTerminationProtection) planProtect(ctx context.Context, call action.Call) (*action.Plan, bool, error) {
 	id := call.Params.Str("instance_id")
 	api, err := client(ctx, protectID, call)
 	if err != nil {
 		return nil, false, err
 	}
-	p := &plan{}
-	p.read("ec2:DescribeInstanceAttribute", id, "Attribute=disableApiTermination")
+	p := &action.Plan{}
+	p.Read("ec2:DescribeInstanceAttribute", id, "Attribute=disableApiTermination")
 	out, err := api.DescribeInstanceAttribute(ctx, &awsec2.DescribeInstanceAttributeInput{InstanceId: aws.String(id), Attribute: types.InstanceAttributeNameDisableApiTermination})
 	if c := errCode(err); c == "InvalidInstanceID.NotFound" || c == "InvalidInstanceID.Malformed" {
 		return nil, false, action.Mark(action.Permanent, fmt.Errorf("%s: instance %s: %w", protectID, id, err))
@@ -63,7 +63,7 @@ func (EnableTerminationProtection) planProtect(ctx context.Context, call action.
 	}
 	was := out.DisableApiTermination != nil && aws.ToBool(out.DisableApiTermination.Value)
 	if !was {
-		p.write("ec2:ModifyInstanceAttribute", id, "DisableApiTermination=true", func(ctx context.Context) error {
+		p.Write("ec2:ModifyInstanceAttribute", id, "DisableApiTermination=true", func(ctx context.Context) error {
 			if err := setProtection(ctx, api, id, true); err != nil {
 				return fmt.Errorf("%s: %w", protectID, err)
 			}
@@ -88,7 +88,7 @@ func (a EnableTerminationProtection) Check(ctx context.Context, call action.Call
 	if err != nil {
 		return nil, err
 	}
-	return p.calls(), nil
+	return p.Calls(), nil
 }
 
 // Do turns protection on.
@@ -97,10 +97,10 @@ func (a EnableTerminationProtection) Do(ctx context.Context, call action.Call) (
 	if err != nil {
 		return nil, err
 	}
-	if err := p.apply(ctx, call); err != nil {
+	if err := p.Apply(ctx, call); err != nil {
 		return nil, err
 	}
-	return action.Values{"was_protected": action.BoolValue(was), "changed": action.BoolValue(len(p.writes) > 0 && !call.DryRun)}, nil
+	return action.Values{"was_protected": action.BoolValue(was), "changed": action.BoolValue(p.HasWrites() && !call.DryRun)}, nil
 }
 
 // Revert turns protection off when Do turned it on.
@@ -173,7 +173,7 @@ func parseTags(items []string) ([]types.Tag, error) {
 }
 
 type tagging struct {
-	plan
+	action.Plan
 	resources []string
 	previous  []string
 }
@@ -189,7 +189,7 @@ func (Tag) planTags(ctx context.Context, call action.Call) (*tagging, error) {
 		return nil, err
 	}
 	t := &tagging{}
-	t.read("ec2:DescribeInstances", id, "")
+	t.Read("ec2:DescribeInstances", id, "")
 	inst, err := describe(ctx, api, id)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", tagID, err)
@@ -216,7 +216,7 @@ func (Tag) planTags(ctx context.Context, call action.Call) (*tagging, error) {
 		for _, tg := range missing {
 			m[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
 		}
-		t.write("ec2:CreateTags", strings.Join(t.resources, ","), joinKV(m), func(ctx context.Context) error {
+		t.Write("ec2:CreateTags", strings.Join(t.resources, ","), joinKV(m), func(ctx context.Context) error {
 			if _, err := api.CreateTags(ctx, &awsec2.CreateTagsInput{Resources: t.resources, Tags: missing}); err != nil {
 				return fmt.Errorf("%s: tag %s: %w", tagID, id, err)
 			}
@@ -232,7 +232,7 @@ func (a Tag) Check(ctx context.Context, call action.Call) ([]action.PlannedCall,
 	if err != nil {
 		return nil, err
 	}
-	return t.calls(), nil
+	return t.Calls(), nil
 }
 
 // Do tags the instance and what is attached to it.
@@ -241,13 +241,13 @@ func (a Tag) Do(ctx context.Context, call action.Call) (action.Values, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := t.apply(ctx, call); err != nil {
+	if err := t.Apply(ctx, call); err != nil {
 		return nil, err
 	}
 	return action.Values{
 		"resources": action.ListValue(t.resources),
 		"previous":  action.ListValue(t.previous),
-		"changed":   action.BoolValue(len(t.writes) > 0 && !call.DryRun),
+		"changed":   action.BoolValue(t.HasWrites() && !call.DryRun),
 	}, nil
 }
 

@@ -83,7 +83,7 @@ func (IsolateInstance) Meta() action.Meta {
 
 // isolation is an isolate plan and the outputs it will have once applied.
 type isolation struct {
-	plan
+	action.Plan
 	group     string // set once the group exists (after apply, for a new one)
 	originals []string
 	entries   []string
@@ -100,7 +100,7 @@ func (IsolateInstance) planIsolation(ctx context.Context, call action.Call) (*is
 		return nil, err
 	}
 	is := &isolation{}
-	is.read("ec2:DescribeInstances", id, "")
+	is.Read("ec2:DescribeInstances", id, "")
 	inst, err := describe(ctx, api, id)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", isolateID, err)
@@ -126,7 +126,7 @@ func (IsolateInstance) planIsolation(ctx context.Context, call action.Call) (*is
 func (is *isolation) planGroup(ctx context.Context, api API, call action.Call, vpc string) error {
 	name := call.Params.Str("quarantine_group")
 	forensic := call.Params.Str("forensic_cidr")
-	is.read("ec2:DescribeSecurityGroups", vpc, "group-name="+name)
+	is.Read("ec2:DescribeSecurityGroups", vpc, "group-name="+name)
 	out, err := api.DescribeSecurityGroups(ctx, &awsec2.DescribeSecurityGroupsInput{Filters: []types.Filter{
 		{Name: aws.String("vpc-id"), Values: []string{vpc}},
 		{Name: aws.String("group-name"), Values: []string{name}},
@@ -145,7 +145,7 @@ func (is *isolation) planGroup(ctx context.Context, api API, call action.Call, v
 		if call.Key.Incident != "" {
 			tags = append(tags, types.Tag{Key: aws.String(incidentTag), Value: aws.String(call.Key.Incident)})
 		}
-		is.write("ec2:CreateSecurityGroup", vpc, "GroupName="+name+" (no rules, tagged "+PurposeTag+"="+quarantinePurpose+")", func(ctx context.Context) error {
+		is.Write("ec2:CreateSecurityGroup", vpc, "GroupName="+name+" (no rules, tagged "+PurposeTag+"="+quarantinePurpose+")", func(ctx context.Context) error {
 			out, err := api.CreateSecurityGroup(ctx, &awsec2.CreateSecurityGroupInput{
 				GroupName: aws.String(name), VpcId: aws.String(vpc),
 				Description:       aws.String("Firebreak quarantine: no traffic but forensic access"),
@@ -167,7 +167,7 @@ func (is *isolation) planGroup(ctx context.Context, api API, call action.Call, v
 		ref = name
 	}
 	if len(egress) > 0 {
-		is.write("ec2:RevokeSecurityGroupEgress", ref, "every egress rule", func(ctx context.Context) error {
+		is.Write("ec2:RevokeSecurityGroupEgress", ref, "every egress rule", func(ctx context.Context) error {
 			_, err := api.RevokeSecurityGroupEgress(ctx, &awsec2.RevokeSecurityGroupEgressInput{GroupId: aws.String(is.group), IpPermissions: egress})
 			if err != nil {
 				return fmt.Errorf("%s: revoke egress of %s: %w", isolateID, is.group, err)
@@ -192,7 +192,7 @@ func (is *isolation) planGroup(ctx context.Context, api API, call action.Call, v
 	if forensic != "" && !hasForensic {
 		perm := types.IpPermission{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(22), ToPort: aws.Int32(22),
 			IpRanges: []types.IpRange{{CidrIp: aws.String(forensic), Description: aws.String("Firebreak forensic access")}}}
-		is.write("ec2:AuthorizeSecurityGroupIngress", ref, "tcp/22 from "+forensic, func(ctx context.Context) error {
+		is.Write("ec2:AuthorizeSecurityGroupIngress", ref, "tcp/22 from "+forensic, func(ctx context.Context) error {
 			_, err := api.AuthorizeSecurityGroupIngress(ctx, &awsec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(is.group), IpPermissions: []types.IpPermission{perm}})
 			if err != nil && errCode(err) != "InvalidPermission.Duplicate" {
 				return fmt.Errorf("%s: allow forensic access to %s: %w", isolateID, is.group, err)
@@ -220,7 +220,7 @@ func (is *isolation) planInterfaces(ctx context.Context, api API, call action.Ca
 		eni := aws.ToString(n.NetworkInterfaceId)
 		groups := groupIDs(n.Groups)
 		if is.group != "" && slices.Equal(groups, []string{is.group}) {
-			is.read("ec2:DescribeTags", eni, "key="+OriginalGroupsTag)
+			is.Read("ec2:DescribeTags", eni, "key="+OriginalGroupsTag)
 			orig, err := originalGroups(ctx, api, eni)
 			if err != nil {
 				return fmt.Errorf("%s: %w", isolateID, err)
@@ -233,7 +233,7 @@ func (is *isolation) planInterfaces(ctx context.Context, api API, call action.Ca
 		}
 		orig := strings.Join(groups, ",")
 		is.originals = append(is.originals, eni+"="+orig)
-		is.write("ec2:CreateTags", eni, OriginalGroupsTag+"="+orig, func(ctx context.Context) error {
+		is.Write("ec2:CreateTags", eni, OriginalGroupsTag+"="+orig, func(ctx context.Context) error {
 			_, err := api.CreateTags(ctx, &awsec2.CreateTagsInput{Resources: []string{eni}, Tags: []types.Tag{{Key: aws.String(OriginalGroupsTag), Value: aws.String(orig)}}})
 			if err != nil {
 				return fmt.Errorf("%s: remember the groups of %s: %w", isolateID, eni, err)
@@ -244,7 +244,7 @@ func (is *isolation) planInterfaces(ctx context.Context, api API, call action.Ca
 		if to == "" {
 			to = call.Params.Str("quarantine_group")
 		}
-		is.write("ec2:ModifyNetworkInterfaceAttribute", eni, "Groups="+to+" (was "+orig+")", func(ctx context.Context) error {
+		is.Write("ec2:ModifyNetworkInterfaceAttribute", eni, "Groups="+to+" (was "+orig+")", func(ctx context.Context) error {
 			_, err := api.ModifyNetworkInterfaceAttribute(ctx, &awsec2.ModifyNetworkInterfaceAttributeInput{NetworkInterfaceId: aws.String(eni), Groups: []string{is.group}})
 			if err != nil {
 				return fmt.Errorf("%s: swap the groups of %s: %w", isolateID, eni, err)
@@ -274,7 +274,7 @@ func originalGroups(ctx context.Context, api API, eni string) (string, error) {
 // planNACLs plans deny entries for each address on every network ACL of
 // the VPC that a subnet uses.
 func (is *isolation) planNACLs(ctx context.Context, api API, vpc string, ips []string, lo, hi int64) error {
-	is.read("ec2:DescribeNetworkAcls", vpc, "")
+	is.Read("ec2:DescribeNetworkAcls", vpc, "")
 	out, err := api.DescribeNetworkAcls(ctx, &awsec2.DescribeNetworkAclsInput{Filters: []types.Filter{{Name: aws.String("vpc-id"), Values: []string{vpc}}}})
 	if err != nil {
 		return fmt.Errorf("%s: network ACLs of %s: %w", isolateID, vpc, err)
@@ -318,13 +318,20 @@ func (is *isolation) planNACLs(ctx context.Context, api API, vpc string, ips []s
 				n := next
 				used[n] = true
 				is.entries = append(is.entries, entryRef(id, egress, n, cidr))
-				is.write("ec2:CreateNetworkAclEntry", id, fmt.Sprintf("%s rule %d deny all %s", direction(egress), n, cidr), func(ctx context.Context) error {
+				is.Write("ec2:CreateNetworkAclEntry", id, fmt.Sprintf("%s rule %d deny all %s", direction(egress), n, cidr), func(ctx context.Context) error {
 					_, err := api.CreateNetworkAclEntry(ctx, &awsec2.CreateNetworkAclEntryInput{
 						NetworkAclId: aws.String(id), RuleNumber: aws.Int32(n), Egress: aws.Bool(egress),
 						Protocol: aws.String("-1"), RuleAction: types.RuleActionDeny, CidrBlock: aws.String(cidr),
 					})
 					if err != nil {
-						return fmt.Errorf("%s: deny %s on %s (%s rule %d): %w", isolateID, cidr, id, direction(egress), n, err)
+						err = fmt.Errorf("%s: deny %s on %s (%s rule %d): %w", isolateID, cidr, id, direction(egress), n, err)
+						if errCode(err) == "NetworkAclEntryAlreadyExists" {
+							// A concurrent isolation took the rule number since
+							// this one planned: the retried step plans again and
+							// takes a free one.
+							return action.Mark(action.Retry, err)
+						}
+						return err
 					}
 					return nil
 				})
@@ -369,7 +376,7 @@ func (a IsolateInstance) Check(ctx context.Context, call action.Call) ([]action.
 	if err != nil {
 		return nil, err
 	}
-	return is.calls(), nil
+	return is.Calls(), nil
 }
 
 // Do isolates the instance.
@@ -378,14 +385,14 @@ func (a IsolateInstance) Do(ctx context.Context, call action.Call) (action.Value
 	if err != nil {
 		return nil, err
 	}
-	if err := is.apply(ctx, call); err != nil {
+	if err := is.Apply(ctx, call); err != nil {
 		return nil, err
 	}
 	return action.Values{
 		"quarantine_group_id": action.StringValue(is.group),
 		"original_groups":     action.ListValue(is.originals),
 		"nacl_entries":        action.ListValue(is.entries),
-		"changed":             action.BoolValue(len(is.writes) > 0 && !call.DryRun),
+		"changed":             action.BoolValue(is.HasWrites() && !call.DryRun),
 	}, nil
 }
 

@@ -44,7 +44,7 @@ func (SnapshotVolumes) Meta() action.Meta {
 }
 
 type snapshots struct {
-	plan
+	action.Plan
 	vols  []string
 	snaps []string
 }
@@ -56,7 +56,7 @@ func (SnapshotVolumes) planSnapshots(ctx context.Context, call action.Call) (*sn
 		return nil, err
 	}
 	s := &snapshots{}
-	s.read("ec2:DescribeInstances", id, "")
+	s.Read("ec2:DescribeInstances", id, "")
 	inst, err := describe(ctx, api, id)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", snapshotID, err)
@@ -70,7 +70,7 @@ func (SnapshotVolumes) planSnapshots(ctx context.Context, call action.Call) (*sn
 	}
 	for i, vol := range s.vols {
 		if incident != "" {
-			s.read("ec2:DescribeSnapshots", vol, "tag:"+incidentTag+"="+incident)
+			s.Read("ec2:DescribeSnapshots", vol, "tag:"+incidentTag+"="+incident)
 			out, err := api.DescribeSnapshots(ctx, &awsec2.DescribeSnapshotsInput{OwnerIds: []string{"self"}, Filters: []types.Filter{
 				{Name: aws.String("volume-id"), Values: []string{vol}},
 				{Name: aws.String("tag:" + incidentTag), Values: []string{incident}},
@@ -83,7 +83,7 @@ func (SnapshotVolumes) planSnapshots(ctx context.Context, call action.Call) (*sn
 				continue
 			}
 		}
-		s.write("ec2:CreateSnapshot", vol, "tags "+incidentTag+"="+incident, func(ctx context.Context) error {
+		s.Write("ec2:CreateSnapshot", vol, "tags "+incidentTag+"="+incident, func(ctx context.Context) error {
 			out, err := api.CreateSnapshot(ctx, &awsec2.CreateSnapshotInput{
 				VolumeId: aws.String(vol), Description: aws.String(call.Params.Str("description") + " " + incident + " " + id),
 				TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeSnapshot, Tags: tags}},
@@ -105,7 +105,7 @@ func (a SnapshotVolumes) Check(ctx context.Context, call action.Call) ([]action.
 	if err != nil {
 		return nil, err
 	}
-	return s.calls(), nil
+	return s.Calls(), nil
 }
 
 // Do snapshots the volumes that have no snapshot for the incident yet.
@@ -114,12 +114,12 @@ func (a SnapshotVolumes) Do(ctx context.Context, call action.Call) (action.Value
 	if err != nil {
 		return nil, err
 	}
-	if err := s.apply(ctx, call); err != nil {
+	if err := s.Apply(ctx, call); err != nil {
 		return nil, err
 	}
 	return action.Values{
 		"volume_ids":   action.ListValue(s.vols),
 		"snapshot_ids": action.ListValue(s.snaps),
-		"changed":      action.BoolValue(len(s.writes) > 0 && !call.DryRun),
+		"changed":      action.BoolValue(s.HasWrites() && !call.DryRun),
 	}, nil
 }

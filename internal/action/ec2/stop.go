@@ -41,14 +41,14 @@ func (Stop) Meta() action.Meta {
 	}
 }
 
-func (Stop) planStop(ctx context.Context, call action.Call) (*plan, string, error) {
+func (Stop) planStop(ctx context.Context, call action.Call) (*action.Plan, string, error) {
 	id := call.Params.Str("instance_id")
 	api, err := client(ctx, stopID, call)
 	if err != nil {
 		return nil, "", err
 	}
-	p := &plan{}
-	p.read("ec2:DescribeInstances", id, "")
+	p := &action.Plan{}
+	p.Read("ec2:DescribeInstances", id, "")
 	inst, err := describe(ctx, api, id)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", stopID, err)
@@ -59,7 +59,7 @@ func (Stop) planStop(ctx context.Context, call action.Call) (*plan, string, erro
 	}
 	switch state {
 	case types.InstanceStateNameRunning, types.InstanceStateNamePending:
-		p.write("ec2:StopInstances", id, "", func(ctx context.Context) error {
+		p.Write("ec2:StopInstances", id, "", func(ctx context.Context) error {
 			if _, err := api.StopInstances(ctx, &awsec2.StopInstancesInput{InstanceIds: []string{id}}); err != nil {
 				return fmt.Errorf("%s: stop %s: %w", stopID, id, err)
 			}
@@ -78,7 +78,7 @@ func (a Stop) Check(ctx context.Context, call action.Call) ([]action.PlannedCall
 	if err != nil {
 		return nil, err
 	}
-	return p.calls(), nil
+	return p.Calls(), nil
 }
 
 // Do stops the instance.
@@ -87,10 +87,10 @@ func (a Stop) Do(ctx context.Context, call action.Call) (action.Values, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := p.apply(ctx, call); err != nil {
+	if err := p.Apply(ctx, call); err != nil {
 		return nil, err
 	}
-	return action.Values{"previous_state": action.StringValue(state), "changed": action.BoolValue(len(p.writes) > 0 && !call.DryRun)}, nil
+	return action.Values{"previous_state": action.StringValue(state), "changed": action.BoolValue(p.HasWrites() && !call.DryRun)}, nil
 }
 
 // Revert starts the instance when Do stopped it.

@@ -84,7 +84,7 @@ func (a BlockIP) now() time.Time {
 }
 
 type blocking struct {
-	plan
+	action.Plan
 	cidr     string
 	expires  time.Time
 	entries  []string
@@ -104,10 +104,10 @@ func cidrOf(ip string) (string, error) {
 }
 
 // subnets resolves the subnets concerned: those given and the instance's.
-func subnets(ctx context.Context, api API, p *plan, call action.Call) ([]string, error) {
+func subnets(ctx context.Context, api API, p *action.Plan, call action.Call) ([]string, error) {
 	subs := call.Params.List("subnet_ids")
 	if id := call.Params.Str("instance_id"); id != "" {
-		p.read("ec2:DescribeInstances", id, "")
+		p.Read("ec2:DescribeInstances", id, "")
 		out, err := api.DescribeInstances(ctx, &awsec2.DescribeInstancesInput{InstanceIds: []string{id}})
 		if c := errCode(err); c == "InvalidInstanceID.NotFound" || c == "InvalidInstanceID.Malformed" {
 			return nil, action.Mark(action.Permanent, fmt.Errorf("%s: instance %s: %w", blockID, id, err))
@@ -155,11 +155,11 @@ func (a BlockIP) planBlock(ctx context.Context, call action.Call) (*blocking, er
 	}
 	now := a.now().Truncate(time.Second)
 	bl := &blocking{cidr: cidr, expires: now.Add(ttl)}
-	subs, err := subnets(ctx, api, &bl.plan, call)
+	subs, err := subnets(ctx, api, &bl.Plan, call)
 	if err != nil {
 		return nil, err
 	}
-	bl.read("ec2:DescribeNetworkAcls", fmt.Sprint(subs), "association.subnet-id")
+	bl.Read("ec2:DescribeNetworkAcls", fmt.Sprint(subs), "association.subnet-id")
 	out, err := api.DescribeNetworkAcls(ctx, &awsec2.DescribeNetworkAclsInput{Filters: []types.Filter{{Name: aws.String("association.subnet-id"), Values: subs}}})
 	if err != nil {
 		return nil, fmt.Errorf("%s: network ACLs of %v: %w", blockID, subs, err)
@@ -208,7 +208,7 @@ func (bl *blocking) planACL(api API, call action.Call, a acl, now time.Time, lo,
 			b = block{rule: n, cidr: bl.cidr, created: now}
 		}
 		b.expires = bl.expires
-		bl.write("ec2:CreateTags", a.id, BlockTagPrefix+strconv.Itoa(int(n))+"="+b.tagValue(), tag(b))
+		bl.Write("ec2:CreateTags", a.id, BlockTagPrefix+strconv.Itoa(int(n))+"="+b.tagValue(), tag(b))
 		return nil
 	}
 
@@ -250,14 +250,14 @@ func (bl *blocking) planACL(api API, call action.Call, a acl, now time.Time, lo,
 		if replace {
 			op = "ec2:ReplaceNetworkAclEntry"
 		}
-		bl.write(op, a.id, fmt.Sprintf("%s rule %d deny all %s", direction(egress), b.rule, bl.cidr), func(ctx context.Context) error {
+		bl.Write(op, a.id, fmt.Sprintf("%s rule %d deny all %s", direction(egress), b.rule, bl.cidr), func(ctx context.Context) error {
 			if err := deny(ctx, api, a.id, b.rule, egress, bl.cidr, replace); err != nil {
 				return fmt.Errorf("%s: %w", blockID, err)
 			}
 			return nil
 		})
 	}
-	bl.write("ec2:CreateTags", a.id, BlockTagPrefix+strconv.Itoa(int(b.rule))+"="+b.tagValue(), tag(b))
+	bl.Write("ec2:CreateTags", a.id, BlockTagPrefix+strconv.Itoa(int(b.rule))+"="+b.tagValue(), tag(b))
 	return nil
 }
 
@@ -267,7 +267,7 @@ func (a BlockIP) Check(ctx context.Context, call action.Call) ([]action.PlannedC
 	if err != nil {
 		return nil, err
 	}
-	return bl.calls(), nil
+	return bl.Calls(), nil
 }
 
 // Do blocks the address.
@@ -276,10 +276,10 @@ func (a BlockIP) Do(ctx context.Context, call action.Call) (action.Values, error
 	if err != nil {
 		return nil, err
 	}
-	if err := bl.apply(ctx, call); err != nil {
+	if err := bl.Apply(ctx, call); err != nil {
 		return nil, err
 	}
-	if !call.DryRun && len(bl.writes) > 0 {
+	if !call.DryRun && bl.HasWrites() {
 		logger(call).InfoContext(ctx, "address blocked", "cidr", bl.cidr, "entries", bl.entries, "expires", bl.expires)
 	}
 	return action.Values{
@@ -288,7 +288,7 @@ func (a BlockIP) Do(ctx context.Context, call action.Call) (action.Values, error
 		"expires_at": action.StringValue(bl.expires.Format(time.RFC3339)),
 		"ttl":        action.DurationValue(call.Params.Duration("ttl")),
 		"recycled":   action.ListValue(bl.recycled),
-		"changed":    action.BoolValue(len(bl.writes) > 0 && !call.DryRun),
+		"changed":    action.BoolValue(bl.HasWrites() && !call.DryRun),
 	}, nil
 }
 
@@ -390,7 +390,7 @@ func (a UnblockExpired) now() time.Time {
 }
 
 type expiry struct {
-	plan
+	action.Plan
 	removed []string
 	next    time.Time
 }
@@ -409,7 +409,7 @@ func (a UnblockExpired) planExpiry(ctx context.Context, call action.Call) (*expi
 	}
 	ex := &expiry{}
 	now := a.now()
-	ex.read("ec2:DescribeNetworkAcls", call.Params.Str("vpc_id"), "")
+	ex.Read("ec2:DescribeNetworkAcls", call.Params.Str("vpc_id"), "")
 	p := awsec2.NewDescribeNetworkAclsPaginator(api, in)
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
@@ -435,7 +435,7 @@ func (a UnblockExpired) planExpiry(ctx context.Context, call action.Call) (*expi
 					continue
 				}
 				ex.removed = append(ex.removed, acl.id+":"+strconv.Itoa(int(r))+":"+b.cidr)
-				ex.write("ec2:DeleteNetworkAclEntry", acl.id, fmt.Sprintf("rule %d (%s, expired %s), both directions", r, b.cidr, b.expires.Format(time.RFC3339)), func(ctx context.Context) error {
+				ex.Write("ec2:DeleteNetworkAclEntry", acl.id, fmt.Sprintf("rule %d (%s, expired %s), both directions", r, b.cidr, b.expires.Format(time.RFC3339)), func(ctx context.Context) error {
 					if err := unblock(ctx, api, acl, b); err != nil {
 						return fmt.Errorf("%s: %w", unblockID, err)
 					}
@@ -454,7 +454,7 @@ func (a UnblockExpired) Check(ctx context.Context, call action.Call) ([]action.P
 	if err != nil {
 		return nil, err
 	}
-	return ex.calls(), nil
+	return ex.Calls(), nil
 }
 
 // Do removes the expired blocks.
@@ -463,7 +463,7 @@ func (a UnblockExpired) Do(ctx context.Context, call action.Call) (action.Values
 	if err != nil {
 		return nil, err
 	}
-	if err := ex.apply(ctx, call); err != nil {
+	if err := ex.Apply(ctx, call); err != nil {
 		return nil, err
 	}
 	next := ""

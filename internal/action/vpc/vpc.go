@@ -184,7 +184,13 @@ func deny(ctx context.Context, api API, aclID string, n int32, egress bool, cidr
 		})
 	}
 	if err != nil {
-		return fmt.Errorf("deny %s on %s (%s rule %d): %w", cidr, aclID, direction(egress), n, err)
+		err = fmt.Errorf("deny %s on %s (%s rule %d): %w", cidr, aclID, direction(egress), n, err)
+		if errCode(err) == "NetworkAclEntryAlreadyExists" {
+			// Another run took the rule number since this one planned:
+			// the retried step plans again and takes a free one.
+			return action.Mark(action.Retry, err)
+		}
+		return err
 	}
 	return nil
 }
