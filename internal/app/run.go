@@ -151,13 +151,14 @@ func New(ctx context.Context, o Options) (a *App, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
+	obs := &observe{m: a.metrics, store: a.store, seen: map[string]bool{}}
 	report, err := a.reporter(o, log)
 	if err != nil {
 		return nil, err
 	}
 	a.runner, err = runner.New(runner.Options{
 		Ledger: a.store, Plans: plans, Guard: guard, Clients: a.clients, Logger: log,
-		Concurrency: o.Concurrency, Notify: &observe{m: a.metrics, store: a.store, seen: map[string]bool{}},
+		Concurrency: o.Concurrency, Notify: obs, Observer: obs,
 		Report: report,
 	})
 	if err != nil {
@@ -450,6 +451,20 @@ func (o *observe) Process(ctx context.Context, w *runner.Work) (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// Guardrail counts denials by the rule that denied.
+func (o *observe) Guardrail(d guardrail.Decision) {
+	if d.Verdict == guardrail.Deny {
+		o.m.GuardrailDenied(d.Rule)
+	}
+}
+
+// ApprovalApplied observes how long the step waited for its decision.
+func (o *observe) ApprovalApplied(a ledger.Approval) {
+	if !a.Decided.IsZero() && !a.Requested.IsZero() {
+		o.m.ApprovalWaited(a.Decided.Sub(a.Requested))
+	}
 }
 
 // reporter builds what tells people about an incident once its run has

@@ -40,6 +40,10 @@ type Options struct {
 	Check bool
 	// Notify is the last stage of every step; nil logs at debug level.
 	Notify Stage
+	// Observer, when set, is told of guardrail verdicts and of approval
+	// decisions as the runner applies them; serve feeds its metrics from
+	// it. Never called in Check mode.
+	Observer Observer
 	// Report, when set, is called once a run has ended (succeeded, failed
 	// or compensated) to tell people about the incident: serve and the
 	// demo send the incident report through internal/notify here. It runs
@@ -65,6 +69,16 @@ type Options struct {
 	Now func() time.Time
 }
 
+// Observer hears what the runner decides. Calls are made from the runs'
+// workers, concurrently; they must be quick and must not fail.
+type Observer interface {
+	// Guardrail is called with each verdict the guardrail gives a step.
+	Guardrail(d guardrail.Decision)
+	// ApprovalApplied is called when a person's (or the expiry's)
+	// decision is applied to the step that waited for it.
+	ApprovalApplied(a ledger.Approval)
+}
+
 // Point is a step boundary Probe is called at.
 type Point string
 
@@ -87,6 +101,7 @@ type Runner struct {
 	q        queue
 	check    bool
 	report   func(ctx context.Context, incidentID, runID string) error
+	observer Observer
 	probe    func(string, Point)
 	now      func() time.Time
 
@@ -101,7 +116,7 @@ func New(o Options) (*Runner, error) {
 	}
 	r := &Runner{
 		store: o.Ledger, plans: map[string]*playbook.Plan{}, matcher: pattern.NewMatcher(), triggers: map[string]string{},
-		guard: o.Guard, clients: o.Clients, log: o.Logger, check: o.Check, report: o.Report, probe: o.Probe, now: o.Now,
+		guard: o.Guard, clients: o.Clients, log: o.Logger, check: o.Check, report: o.Report, observer: o.Observer, probe: o.Probe, now: o.Now,
 		approvalTimeout: o.ApprovalTimeout,
 	}
 	if r.log == nil {

@@ -138,6 +138,9 @@ func (s guardStage) Process(ctx context.Context, w *Work) (bool, error) {
 		Target: w.run.target, DryRun: w.run.plan.DryRun(),
 	})
 	w.Guardrail = &d
+	if s.r.observer != nil && !s.r.check {
+		s.r.observer.Guardrail(d)
+	}
 	w.note("guardrail %s (%s): %s", d.Verdict, d.Rule, d.Reason)
 	w.Log.Info("step guardrail", "verdict", d.Verdict, "rule", d.Rule, "reason", d.Reason)
 	rec := ledger.GuardrailDecision{IncidentID: w.IncidentID, Step: w.row.StepKey, Rule: d.Rule, Reason: d.Reason}
@@ -171,6 +174,9 @@ func (s approvalStage) Process(ctx context.Context, w *Work) (bool, error) {
 		a, ok := w.run.approvals[w.row.StepKey]
 		if !ok || a.Decision == "" {
 			return false, nil
+		}
+		if s.r.observer != nil && !s.r.check {
+			s.r.observer.ApprovalApplied(a)
 		}
 		if a.Decision == ledger.Deny {
 			err := fmt.Errorf("denied by %s (%s): %s", a.DecidedBy, a.Channel, a.Reason)
