@@ -181,7 +181,7 @@ func (a RotateInstanceCredentials) Do(ctx context.Context, call action.Call) (ac
 		return nil, fmt.Errorf("%s: %w", rotateID, err)
 	}
 	if !ok {
-		logger(call).InfoContext(ctx, "instance has no role: no credentials to rotate", "instance", id)
+		call.Log().InfoContext(ctx, "instance has no role: no credentials to rotate", "instance", id)
 		return out, nil
 	}
 	arn := aws.ToString(assoc.IamInstanceProfile.Arn)
@@ -214,7 +214,7 @@ func (a RotateInstanceCredentials) Do(ctx context.Context, call action.Call) (ac
 	if _, err := api.CreateTags(ctx, &awsec2.CreateTagsInput{Resources: []string{id}, Tags: []types.Tag{{Key: aws.String(RotatedTag), Value: aws.String(revoked.Str("cutoff"))}}}); err != nil {
 		return nil, fmt.Errorf("%s: record the rotation on %s: %w", rotateID, id, err)
 	}
-	logger(call).InfoContext(ctx, "instance credentials rotated", "instance", id, "role", role)
+	call.Log().InfoContext(ctx, "instance credentials rotated", "instance", id, "role", role)
 	if call.Params.Bool("restart") {
 		if _, err := api.RebootInstances(ctx, &awsec2.RebootInstancesInput{InstanceIds: []string{id}}); err != nil {
 			return nil, fmt.Errorf("%s: reboot %s: %w", rotateID, id, err)

@@ -2,16 +2,13 @@ package ec2
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/firebreak-sec/firebreak/internal/action"
 )
@@ -54,30 +51,11 @@ var _ API = (*awsec2.Client)(nil)
 
 // client builds the EC2 client for the call's target.
 func client(ctx context.Context, id string, call action.Call) (API, error) {
-	if call.Clients == nil {
-		return nil, action.Mark(action.Permanent, fmt.Errorf("%s: no AWS clients for account %q", id, call.Target.Account))
-	}
-	cfg, err := call.Clients.Config(ctx, call.Target)
+	cfg, err := call.AWSConfig(ctx, id)
 	if err != nil {
-		return nil, fmt.Errorf("%s: aws config for account %q: %w", id, call.Target.Account, err)
+		return nil, err
 	}
 	return awsec2.NewFromConfig(cfg), nil
-}
-
-func logger(call action.Call) *slog.Logger {
-	if call.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return call.Logger
-}
-
-// errCode reports err's AWS error code, "" when it has none.
-func errCode(err error) string {
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		return api.ErrorCode()
-	}
-	return ""
 }
 
 // instanceParam is the param every instance action takes.
@@ -89,7 +67,7 @@ var instanceParam = action.Param{
 // describe returns the instance; an unknown instance is a permanent error.
 func describe(ctx context.Context, api API, id string) (types.Instance, error) {
 	out, err := api.DescribeInstances(ctx, &awsec2.DescribeInstancesInput{InstanceIds: []string{id}})
-	if errCode(err) == "InvalidInstanceID.NotFound" || errCode(err) == "InvalidInstanceID.Malformed" {
+	if action.ErrorCode(err) == "InvalidInstanceID.NotFound" || action.ErrorCode(err) == "InvalidInstanceID.Malformed" {
 		return types.Instance{}, action.Mark(action.Permanent, fmt.Errorf("instance %s: %w", id, err))
 	}
 	if err != nil {

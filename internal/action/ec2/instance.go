@@ -55,7 +55,7 @@ func (EnableTerminationProtection) planProtect(ctx context.Context, call action.
 	p := &action.Plan{}
 	p.Read("ec2:DescribeInstanceAttribute", id, "Attribute=disableApiTermination")
 	out, err := api.DescribeInstanceAttribute(ctx, &awsec2.DescribeInstanceAttributeInput{InstanceId: aws.String(id), Attribute: types.InstanceAttributeNameDisableApiTermination})
-	if c := errCode(err); c == "InvalidInstanceID.NotFound" || c == "InvalidInstanceID.Malformed" {
+	if c := action.ErrorCode(err); c == "InvalidInstanceID.NotFound" || c == "InvalidInstanceID.Malformed" {
 		return nil, false, action.Mark(action.Permanent, fmt.Errorf("%s: instance %s: %w", protectID, id, err))
 	}
 	if err != nil {
@@ -67,7 +67,7 @@ func (EnableTerminationProtection) planProtect(ctx context.Context, call action.
 			if err := setProtection(ctx, api, id, true); err != nil {
 				return fmt.Errorf("%s: %w", protectID, err)
 			}
-			logger(call).InfoContext(ctx, "termination protection on", "instance", id)
+			call.Log().InfoContext(ctx, "termination protection on", "instance", id)
 			return nil
 		})
 	}

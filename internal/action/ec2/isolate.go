@@ -151,14 +151,14 @@ func (is *isolation) planGroup(ctx context.Context, api API, call action.Call, v
 				Description:       aws.String("Firebreak quarantine: no traffic but forensic access"),
 				TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeSecurityGroup, Tags: tags}},
 			})
-			if errCode(err) == "InvalidGroup.Duplicate" {
+			if action.ErrorCode(err) == "InvalidGroup.Duplicate" {
 				return action.Mark(action.Retry, fmt.Errorf("%s: quarantine group %s in %s was created meanwhile: %w", isolateID, name, vpc, err))
 			}
 			if err != nil {
 				return fmt.Errorf("%s: create quarantine group %s in %s: %w", isolateID, name, vpc, err)
 			}
 			is.group = aws.ToString(out.GroupId)
-			logger(call).InfoContext(ctx, "quarantine group created", "group", is.group, "vpc", vpc)
+			call.Log().InfoContext(ctx, "quarantine group created", "group", is.group, "vpc", vpc)
 			return nil
 		})
 	}
@@ -194,7 +194,7 @@ func (is *isolation) planGroup(ctx context.Context, api API, call action.Call, v
 			IpRanges: []types.IpRange{{CidrIp: aws.String(forensic), Description: aws.String("Firebreak forensic access")}}}
 		is.Write("ec2:AuthorizeSecurityGroupIngress", ref, "tcp/22 from "+forensic, func(ctx context.Context) error {
 			_, err := api.AuthorizeSecurityGroupIngress(ctx, &awsec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(is.group), IpPermissions: []types.IpPermission{perm}})
-			if err != nil && errCode(err) != "InvalidPermission.Duplicate" {
+			if err != nil && action.ErrorCode(err) != "InvalidPermission.Duplicate" {
 				return fmt.Errorf("%s: allow forensic access to %s: %w", isolateID, is.group, err)
 			}
 			return nil
@@ -226,7 +226,7 @@ func (is *isolation) planInterfaces(ctx context.Context, api API, call action.Ca
 				return fmt.Errorf("%s: %w", isolateID, err)
 			}
 			if orig == "" {
-				logger(call).WarnContext(ctx, "interface already quarantined, its original groups are unknown", "eni", eni)
+				call.Log().WarnContext(ctx, "interface already quarantined, its original groups are unknown", "eni", eni)
 			}
 			is.originals = append(is.originals, eni+"="+orig)
 			continue
@@ -249,7 +249,7 @@ func (is *isolation) planInterfaces(ctx context.Context, api API, call action.Ca
 			if err != nil {
 				return fmt.Errorf("%s: swap the groups of %s: %w", isolateID, eni, err)
 			}
-			logger(call).InfoContext(ctx, "interface quarantined", "eni", eni, "group", is.group, "was", orig)
+			call.Log().InfoContext(ctx, "interface quarantined", "eni", eni, "group", is.group, "was", orig)
 			return nil
 		})
 	}
@@ -325,7 +325,7 @@ func (is *isolation) planNACLs(ctx context.Context, api API, vpc string, ips []s
 					})
 					if err != nil {
 						err = fmt.Errorf("%s: deny %s on %s (%s rule %d): %w", isolateID, cidr, id, direction(egress), n, err)
-						if errCode(err) == "NetworkAclEntryAlreadyExists" {
+						if action.ErrorCode(err) == "NetworkAclEntryAlreadyExists" {
 							// A concurrent isolation took the rule number since
 							// this one planned: the retried step plans again and
 							// takes a free one.
@@ -426,7 +426,7 @@ func (IsolateInstance) Revert(ctx context.Context, call action.Call, done action
 			}
 		}
 		if cur, ok := current[eni]; !ok || !slices.Equal(cur, []string{quarantine}) || groups == "" {
-			logger(call).WarnContext(ctx, "interface left as it is: not in the quarantine group or its groups unknown", "eni", eni)
+			call.Log().WarnContext(ctx, "interface left as it is: not in the quarantine group or its groups unknown", "eni", eni)
 			continue
 		}
 		if _, err := api.ModifyNetworkInterfaceAttribute(ctx, &awsec2.ModifyNetworkInterfaceAttributeInput{
@@ -437,7 +437,7 @@ func (IsolateInstance) Revert(ctx context.Context, call action.Call, done action
 		if _, err := api.DeleteTags(ctx, &awsec2.DeleteTagsInput{Resources: []string{eni}, Tags: []types.Tag{{Key: aws.String(OriginalGroupsTag)}}}); err != nil {
 			return fmt.Errorf("%s: revert: untag %s: %w", isolateID, eni, err)
 		}
-		logger(call).InfoContext(ctx, "interface groups restored", "eni", eni, "groups", groups)
+		call.Log().InfoContext(ctx, "interface groups restored", "eni", eni, "groups", groups)
 	}
 	for _, ref := range done.List("nacl_entries") {
 		acl, egress, n, err := parseEntryRef(ref)
@@ -445,7 +445,7 @@ func (IsolateInstance) Revert(ctx context.Context, call action.Call, done action
 			return action.Mark(action.Permanent, fmt.Errorf("%s: revert: %w", isolateID, err))
 		}
 		_, err = api.DeleteNetworkAclEntry(ctx, &awsec2.DeleteNetworkAclEntryInput{NetworkAclId: aws.String(acl), Egress: aws.Bool(egress), RuleNumber: aws.Int32(n)})
-		if err != nil && errCode(err) != "InvalidNetworkAclEntry.NotFound" {
+		if err != nil && action.ErrorCode(err) != "InvalidNetworkAclEntry.NotFound" {
 			return fmt.Errorf("%s: revert: delete %s: %w", isolateID, ref, err)
 		}
 	}

@@ -92,7 +92,7 @@ func (SnapshotVolumes) planSnapshots(ctx context.Context, call action.Call) (*sn
 				return fmt.Errorf("%s: snapshot %s of %s: %w", snapshotID, vol, id, err)
 			}
 			s.snaps[i] = aws.ToString(out.SnapshotId)
-			logger(call).InfoContext(ctx, "snapshot started", "volume", vol, "snapshot", s.snaps[i])
+			call.Log().InfoContext(ctx, "snapshot started", "volume", vol, "snapshot", s.snaps[i])
 			return nil
 		})
 	}

@@ -63,7 +63,7 @@ func (Stop) planStop(ctx context.Context, call action.Call) (*action.Plan, strin
 			if _, err := api.StopInstances(ctx, &awsec2.StopInstancesInput{InstanceIds: []string{id}}); err != nil {
 				return fmt.Errorf("%s: stop %s: %w", stopID, id, err)
 			}
-			logger(call).InfoContext(ctx, "instance stopping", "instance", id)
+			call.Log().InfoContext(ctx, "instance stopping", "instance", id)
 			return nil
 		})
 	case types.InstanceStateNameTerminated, types.InstanceStateNameShuttingDown:

@@ -4,15 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/smithy-go"
 
 	"github.com/firebreak-sec/firebreak/internal/action"
 )
@@ -40,28 +37,15 @@ var _ API = (*awsiam.Client)(nil)
 
 // client builds the IAM client for the call's target.
 func client(ctx context.Context, id string, call action.Call) (API, error) {
-	if call.Clients == nil {
-		return nil, action.Mark(action.Permanent, fmt.Errorf("%s: no AWS clients for account %q", id, call.Target.Account))
-	}
-	cfg, err := call.Clients.Config(ctx, call.Target)
+	cfg, err := call.AWSConfig(ctx, id)
 	if err != nil {
-		return nil, fmt.Errorf("%s: aws config for account %q: %w", id, call.Target.Account, err)
+		return nil, err
 	}
 	return awsiam.NewFromConfig(cfg), nil
 }
 
-func logger(call action.Call) *slog.Logger {
-	if call.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return call.Logger
-}
-
 // notFound reports whether err is IAM's NoSuchEntity.
-func notFound(err error) bool {
-	var api smithy.APIError
-	return errors.As(err, &api) && api.ErrorCode() == "NoSuchEntity"
-}
+func notFound(err error) bool { return action.ErrorCode(err) == "NoSuchEntity" }
 
 // principal is the IAM user or role a policy action works on.
 type principal struct {

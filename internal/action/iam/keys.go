@@ -159,7 +159,7 @@ func (a DisableAccessKey) Do(ctx context.Context, call action.Call) (action.Valu
 		if err != nil {
 			return nil, fmt.Errorf("%s: disable access key %s of user %s: %w", disableID, keyID, k.user, err)
 		}
-		logger(call).InfoContext(ctx, "access key disabled", "access_key_id", keyID, "user", k.user)
+		call.Log().InfoContext(ctx, "access key disabled", "access_key_id", keyID, "user", k.user)
 	}
 	return k.lastUsedValues(action.Values{
 		"user":            action.StringValue(k.user),
@@ -259,7 +259,7 @@ func (a DeleteAccessKey) Do(ctx context.Context, call action.Call) (action.Value
 			return nil, fmt.Errorf("%s: delete access key %s of user %s: %w", deleteID, keyID, k.user, err)
 		}
 		deleted = err == nil
-		logger(call).InfoContext(ctx, "access key deleted", "access_key_id", keyID, "user", k.user, "last_used", timeText(k.lastUsed.LastUsedDate))
+		call.Log().InfoContext(ctx, "access key deleted", "access_key_id", keyID, "user", k.user, "last_used", timeText(k.lastUsed.LastUsedDate))
 	}
 	return k.lastUsedValues(action.Values{
 		"user":    action.StringValue(k.user),

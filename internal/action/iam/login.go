@@ -83,6 +83,6 @@ func (a DeleteLoginProfile) Do(ctx context.Context, call action.Call) (action.Va
 	if _, err := api.DeleteLoginProfile(ctx, &awsiam.DeleteLoginProfileInput{UserName: &user}); err != nil && !notFound(err) {
 		return nil, fmt.Errorf("%s: delete login profile of user %s: %w", loginID, user, err)
 	}
-	logger(call).InfoContext(ctx, "console password deleted", "user", user)
+	call.Log().InfoContext(ctx, "console password deleted", "user", user)
 	return vs, nil
 }

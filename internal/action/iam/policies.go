@@ -64,7 +64,7 @@ func (pl inlinePlan) apply(ctx context.Context, id, name string, call action.Cal
 	if err := putInline(ctx, pl.api, pl.p, name, pl.doc); err != nil {
 		return fmt.Errorf("%s: attach policy %s to %s: %w", id, name, pl.p, err)
 	}
-	logger(call).InfoContext(ctx, "inline policy attached", "policy", name, pl.p.kind, pl.p.name)
+	call.Log().InfoContext(ctx, "inline policy attached", "policy", name, pl.p.kind, pl.p.name)
 	return nil
 }
 

@@ -109,7 +109,7 @@ func subnets(ctx context.Context, api API, p *action.Plan, call action.Call) ([]
 	if id := call.Params.Str("instance_id"); id != "" {
 		p.Read("ec2:DescribeInstances", id, "")
 		out, err := api.DescribeInstances(ctx, &awsec2.DescribeInstancesInput{InstanceIds: []string{id}})
-		if c := errCode(err); c == "InvalidInstanceID.NotFound" || c == "InvalidInstanceID.Malformed" {
+		if c := action.ErrorCode(err); c == "InvalidInstanceID.NotFound" || c == "InvalidInstanceID.Malformed" {
 			return nil, action.Mark(action.Permanent, fmt.Errorf("%s: instance %s: %w", blockID, id, err))
 		}
 		if err != nil {
@@ -170,7 +170,7 @@ func (a BlockIP) planBlock(ctx context.Context, call action.Call) (*blocking, er
 	for _, n := range sortedACLs(out.NetworkAcls) {
 		acl := readACL(n)
 		for _, e := range acl.badTags {
-			logger(call).WarnContext(ctx, "block tag ignored", "error", e)
+			call.Log().WarnContext(ctx, "block tag ignored", "error", e)
 		}
 		if err := bl.planACL(api, call, acl, now, int32(min(max(lo, 1), 32766)), int32(min(max(hi, 1), 32766)), int(quota)); err != nil {
 			return nil, err
@@ -241,7 +241,7 @@ func (bl *blocking) planACL(api API, call action.Call, a acl, now time.Time, lo,
 		}
 		b.rule = oldest.rule
 		bl.recycled = append(bl.recycled, ref(oldest.rule)+":"+oldest.cidr)
-		logger(call).Info("recycling the oldest block", "acl", a.id, "rule", oldest.rule, "cidr", oldest.cidr)
+		call.Log().Info("recycling the oldest block", "acl", a.id, "rule", oldest.rule, "cidr", oldest.cidr)
 	}
 	bl.entries = append(bl.entries, ref(b.rule))
 	for dir, egress := range []bool{false, true} {
@@ -280,7 +280,7 @@ func (a BlockIP) Do(ctx context.Context, call action.Call) (action.Values, error
 		return nil, err
 	}
 	if !call.DryRun && bl.HasWrites() {
-		logger(call).InfoContext(ctx, "address blocked", "cidr", bl.cidr, "entries", bl.entries, "expires", bl.expires)
+		call.Log().InfoContext(ctx, "address blocked", "cidr", bl.cidr, "entries", bl.entries, "expires", bl.expires)
 	}
 	return action.Values{
 		"cidr":       action.StringValue(bl.cidr),
@@ -419,7 +419,7 @@ func (a UnblockExpired) planExpiry(ctx context.Context, call action.Call) (*expi
 		for _, n := range sortedACLs(out.NetworkAcls) {
 			acl := readACL(n)
 			for _, e := range acl.badTags {
-				logger(call).WarnContext(ctx, "block tag ignored", "error", e)
+				call.Log().WarnContext(ctx, "block tag ignored", "error", e)
 			}
 			rules := make([]int32, 0, len(acl.blocks))
 			for r := range acl.blocks {
@@ -439,7 +439,7 @@ func (a UnblockExpired) planExpiry(ctx context.Context, call action.Call) (*expi
 					if err := unblock(ctx, api, acl, b); err != nil {
 						return fmt.Errorf("%s: %w", unblockID, err)
 					}
-					logger(call).InfoContext(ctx, "expired block removed", "acl", acl.id, "rule", b.rule, "cidr", b.cidr)
+					call.Log().InfoContext(ctx, "expired block removed", "acl", acl.id, "rule", b.rule, "cidr", b.cidr)
 					return nil
 				})
 			}

@@ -2,9 +2,7 @@ package vpc
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"log/slog"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -14,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/firebreak-sec/firebreak/internal/action"
 )
@@ -34,29 +31,11 @@ type API interface {
 var _ API = (*awsec2.Client)(nil)
 
 func client(ctx context.Context, id string, call action.Call) (API, error) {
-	if call.Clients == nil {
-		return nil, action.Mark(action.Permanent, fmt.Errorf("%s: no AWS clients for account %q", id, call.Target.Account))
-	}
-	cfg, err := call.Clients.Config(ctx, call.Target)
+	cfg, err := call.AWSConfig(ctx, id)
 	if err != nil {
-		return nil, fmt.Errorf("%s: aws config for account %q: %w", id, call.Target.Account, err)
+		return nil, err
 	}
 	return awsec2.NewFromConfig(cfg), nil
-}
-
-func logger(call action.Call) *slog.Logger {
-	if call.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return call.Logger
-}
-
-func errCode(err error) string {
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		return api.ErrorCode()
-	}
-	return ""
 }
 
 // BlockTagPrefix starts the key of the tag that records one block on a
@@ -185,7 +164,7 @@ func deny(ctx context.Context, api API, aclID string, n int32, egress bool, cidr
 	}
 	if err != nil {
 		err = fmt.Errorf("deny %s on %s (%s rule %d): %w", cidr, aclID, direction(egress), n, err)
-		if errCode(err) == "NetworkAclEntryAlreadyExists" {
+		if action.ErrorCode(err) == "NetworkAclEntryAlreadyExists" {
 			// Another run took the rule number since this one planned:
 			// the retried step plans again and takes a free one.
 			return action.Mark(action.Retry, err)
@@ -204,7 +183,7 @@ func unblock(ctx context.Context, api API, a acl, b block) error {
 			continue
 		}
 		_, err := api.DeleteNetworkAclEntry(ctx, &awsec2.DeleteNetworkAclEntryInput{NetworkAclId: aws.String(a.id), RuleNumber: aws.Int32(b.rule), Egress: aws.Bool(dir == 1)})
-		if err != nil && errCode(err) != "InvalidNetworkAclEntry.NotFound" {
+		if err != nil && action.ErrorCode(err) != "InvalidNetworkAclEntry.NotFound" {
 			return fmt.Errorf("delete %s rule %d of %s: %w", direction(dir == 1), b.rule, a.id, err)
 		}
 	}
