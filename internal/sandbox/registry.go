@@ -14,4 +14,10 @@ var builtinServices = []func(sb *Sandbox) Service{
 	newS3ControlService,
 	newS3Service,
 	newEC2Service,
+	newSSMService,
+	newLogsService,
+	newInspectorService,
+	newSecurityHubService,
+	newGuardDutyService,
+	newAutoScalingService,
 }

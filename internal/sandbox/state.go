@@ -2,8 +2,6 @@ package sandbox
 
 import (
 	"fmt"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // state is everything Reset rebuilds.
@@ -103,13 +101,8 @@ func (sb *Sandbox) seed(st *state, w *World) error {
 			continue
 		}
 		for j := range w.Accounts {
-			var section *yaml.Node
-			switch st.infos[i].name() {
-			case "ec2":
-				section = &w.Accounts[j].EC2
-			case "s3":
-				section = &w.Accounts[j].S3
-			default:
+			section := w.Accounts[j].section(st.infos[i].name())
+			if section == nil {
 				continue
 			}
 			if section.Kind == 0 {
@@ -121,11 +114,8 @@ func (sb *Sandbox) seed(st *state, w *World) error {
 		}
 	}
 	for i := range w.Accounts {
-		for _, name := range []string{"ec2", "s3"} {
-			section := &w.Accounts[i].EC2
-			if name == "s3" {
-				section = &w.Accounts[i].S3
-			}
+		for _, name := range sectionNames {
+			section := w.Accounts[i].section(name)
 			if section.Kind != 0 && !st.hasSeeder(name) {
 				return fmt.Errorf("%s:%d:%d: accounts[%d].%s: this build of the sandbox does not simulate %s", w.file, section.Line, section.Column, i, name, name)
 			}

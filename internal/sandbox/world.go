@@ -57,8 +57,44 @@ type WorldAccount struct {
 	Queues   []WorldQueue  `yaml:"queues"`
 	EC2      yaml.Node     `yaml:"ec2"`
 	S3       yaml.Node     `yaml:"s3"`
-	node     *yaml.Node
+	// Sections of the services added for EC2 incidents; each service
+	// documents its own (ssm.go, logs.go, inspector.go, securityhub.go,
+	// guardduty.go, autoscaling.go).
+	SSM         yaml.Node `yaml:"ssm"`
+	Logs        yaml.Node `yaml:"logs"`
+	Inspector   yaml.Node `yaml:"inspector2"`
+	SecurityHub yaml.Node `yaml:"securityhub"`
+	GuardDuty   yaml.Node `yaml:"guardduty"`
+	AutoScaling yaml.Node `yaml:"autoscaling"`
+	node        *yaml.Node
 }
+
+// section returns the account's world-file section for the service named
+// name, nil when the account has no such field.
+func (a *WorldAccount) section(name string) *yaml.Node {
+	switch name {
+	case "ec2":
+		return &a.EC2
+	case "s3":
+		return &a.S3
+	case "ssm":
+		return &a.SSM
+	case "logs":
+		return &a.Logs
+	case "inspector2":
+		return &a.Inspector
+	case "securityhub":
+		return &a.SecurityHub
+	case "guardduty":
+		return &a.GuardDuty
+	case "autoscaling":
+		return &a.AutoScaling
+	}
+	return nil
+}
+
+// sectionNames lists the service sections an account may have.
+var sectionNames = []string{"ec2", "s3", "ssm", "logs", "inspector2", "securityhub", "guardduty", "autoscaling"}
 
 // WorldUser is an IAM user.
 type WorldUser struct {
