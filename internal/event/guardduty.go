@@ -3,6 +3,7 @@ package event
 import (
 	"bytes"
 	"encoding/json"
+	"regexp"
 	"strings"
 )
 
@@ -30,7 +31,12 @@ type gdFinding struct {
 			ARN  string `json:"arn"`
 		} `json:"s3BucketDetails"`
 	} `json:"resource"`
-	Service struct {
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	Service     struct {
+		Detection *struct {
+			Sequence *gdSequence `json:"sequence"`
+		} `json:"detection"`
 		Action *struct {
 			AwsAPICallAction *struct {
 				RemoteIPDetails   *gdRemoteIP                `json:"remoteIpDetails"`
@@ -56,6 +62,33 @@ type gdFinding struct {
 			} `json:"portProbeAction"`
 		} `json:"action"`
 	} `json:"service"`
+}
+
+// gdSequence is service.detection.sequence of an attack sequence finding
+// (AttackSequence:*): the actors, resources and endpoints GuardDuty
+// correlated.
+type gdSequence struct {
+	Actors []struct {
+		User *struct {
+			Name          string `json:"name"`
+			Type          string `json:"type"`
+			Uid           string `json:"uid"`
+			CredentialUid string `json:"credentialUid"`
+			Account       *struct {
+				Uid string `json:"uid"`
+			} `json:"account"`
+		} `json:"user"`
+	} `json:"actors"`
+	Resources []struct {
+		ResourceType string `json:"resourceType"`
+		Uid          string `json:"uid"`
+		Name         string `json:"name"`
+		AccountID    string `json:"accountId"`
+		Region       string `json:"region"`
+	} `json:"resources"`
+	Endpoints []struct {
+		IP string `json:"ip"`
+	} `json:"endpoints"`
 }
 
 type gdRemoteIP struct {
@@ -161,6 +194,11 @@ func guardDuty(data []byte, path string) (finding, error) {
 		}
 		b.bucket(name)
 	}
+	if d := g.Service.Detection; d != nil && d.Sequence != nil {
+		sequence(b, d.Sequence, g.AccountID, g.Region)
+	} else if r.AccessKeyDetails == nil && strings.HasPrefix(g.Type, "AttackSequence:") {
+		sequenceText(b, g.Title, g.Description, g.AccountID)
+	}
 	if a := g.Service.Action; a != nil {
 		if c := a.AwsAPICallAction; c != nil {
 			c.RemoteIPDetails.add(b, 0, 0, "")
@@ -209,4 +247,81 @@ func affected(b *subjectsFrom, typ, v, account, region string) {
 	case "AWS::IAM::AccessKey":
 		b.key(AccessKey{ID: v, Account: account})
 	}
+}
+
+// sequence adds the subjects of an attack sequence: its actors' users
+// and credentials, the instances, buckets and keys among its resources,
+// and its endpoints' addresses.
+func sequence(b *subjectsFrom, seq *gdSequence, account, region string) {
+	for _, a := range seq.Actors {
+		u := a.User
+		if u == nil {
+			continue
+		}
+		acct := account
+		if u.Account != nil && u.Account.Uid != "" {
+			acct = u.Account.Uid
+		}
+		switch u.Type {
+		case "AssumedRole":
+			name, session, _ := strings.Cut(u.Name, "/")
+			b.role(Role{Name: name, SessionName: session, Account: acct})
+			b.key(AccessKey{ID: u.CredentialUid, Account: acct})
+		default:
+			b.user(User{Name: u.Name, Account: acct, Type: u.Type})
+			b.key(AccessKey{ID: u.CredentialUid, UserName: u.Name, Account: acct})
+		}
+	}
+	for _, r := range seq.Resources {
+		acct, reg := orString(r.AccountID, account), orString(r.Region, region)
+		switch r.ResourceType {
+		case "EC2_INSTANCE":
+			id := r.Uid
+			if a, ok := parseARN(id); ok {
+				id = a.resource
+			}
+			b.instance(Instance{ID: strings.TrimPrefix(id, "instance/"), Account: acct, Region: reg})
+		case "S3_BUCKET":
+			b.bucket(orString(r.Name, r.Uid))
+		case "ACCESS_KEY":
+			b.key(AccessKey{ID: r.Uid, Account: acct})
+		}
+	}
+	for _, e := range seq.Endpoints {
+		b.ip(e.IP, RemoteIP{})
+	}
+}
+
+// sequenceSubjectRE finds the principal an attack sequence's title or
+// description names ("... of IAMUser/john_doe ...", "... with principalId
+// AIDA... in account 111122223333").
+var (
+	sequencePrincipalRE = regexp.MustCompile(`\b(IAMUser|Root)/([\w+=,.@-]+)`)
+	sequenceAccountRE   = regexp.MustCompile(`\bin account (\d{12})\b`)
+)
+
+// sequenceText is the fallback for attack sequences reduced to their
+// summary (no service.detection): the IAM user the title or description
+// names, in the account the description names. Roles are not taken from
+// text: the name alone does not say which session.
+func sequenceText(b *subjectsFrom, title, description, account string) {
+	for _, s := range []string{title, description} {
+		m := sequencePrincipalRE.FindStringSubmatch(s)
+		if m == nil {
+			continue
+		}
+		if a := sequenceAccountRE.FindStringSubmatch(description); a != nil {
+			account = a[1]
+		}
+		b.user(User{Name: strings.TrimRight(m[2], "."), Account: account, Type: m[1]})
+		return
+	}
+}
+
+// orString returns s, or def when s is empty.
+func orString(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }

@@ -53,6 +53,35 @@ func TestSubjectVariants(t *testing.T) {
 			},
 		},
 		{
+			// The member names are those of the GuardDuty API's Sequence,
+			// Actor, User, ResourceV2 and NetworkEndpoint shapes.
+			name: "Attack sequence with its detection: actors, resources and endpoints",
+			input: modify(t, "guardduty/finding-attacksequence-iam-compromisedcredentials-panther.json", func(m map[string]any) {
+				obj(m, "service")["detection"] = map[string]any{"sequence": map[string]any{
+					"uid": "seq-1", "description": "credential compromise",
+					"actors": []any{
+						map[string]any{"id": "a1", "user": map[string]any{"name": "john_doe", "type": "IAMUser", "uid": "AIDA3UBBJ2K3TVEXAMPLE",
+							"credentialUid": "AKIAIOSFODNN7EXAMPLE", "account": map[string]any{"uid": "111122223333"}}},
+						map[string]any{"id": "a2", "user": map[string]any{"name": "deploy/i-0abc", "type": "AssumedRole", "credentialUid": "ASIAIOSFODNN7EXAMPLE"}},
+					},
+					"resources": []any{
+						map[string]any{"resourceType": "EC2_INSTANCE", "uid": "arn:aws:ec2:us-west-2:123456789012:instance/i-0123456789abcdef0", "region": "us-west-2"},
+						map[string]any{"resourceType": "S3_BUCKET", "uid": "arn:aws:s3:::logs-bucket", "name": "logs-bucket"},
+						map[string]any{"resourceType": "EKS_CLUSTER", "uid": "prod"},
+					},
+					"endpoints": []any{map[string]any{"id": "e1", "ip": "198.51.100.7"}, map[string]any{"id": "e2", "domain": "example.com"}},
+				}}
+			}),
+			want: map[string][]string{
+				"access_keys": {"AKIAIOSFODNN7EXAMPLE | user=john_doe | account=111122223333", "ASIAIOSFODNN7EXAMPLE | account=123456789012"},
+				"users":       {"john_doe | account=111122223333 | type=IAMUser"},
+				"roles":       {"deploy | session=i-0abc | account=123456789012"},
+				"instances":   {"i-0123456789abcdef0 | account=123456789012 | region=us-west-2"},
+				"buckets":     {"logs-bucket"},
+				"remote_ips":  {"198.51.100.7"},
+			},
+		},
+		{
 			name: "Health event with an access key, a bucket ARN and an instance ARN as entities",
 			input: modify(t, "health/ec2-instance-store-drive-degraded-aws-health-tools.json", func(m map[string]any) {
 				obj(m, "detail")["affectedEntities"] = []any{
