@@ -71,11 +71,24 @@ func TestBudgets(t *testing.T) {
 		wantUsed []string
 	}{
 		{
+			// Uses count for a window and at most a twelfth more: an hour
+			// later they still count, an hour and five minutes later not.
 			name:    "count per window, then approval, then a fresh window",
 			budgets: []guardrail.Budget{{Name: "keys", Actions: []string{"aws.iam.disable_access_key*"}, Window: time.Hour, Max: 3}},
-			checks:  []check{{s: keys}, {s: keys}, {s: keys}, {s: keys}, {s: keys, advance: time.Hour}},
+			checks:  []check{{s: keys}, {s: keys}, {s: keys}, {s: keys}, {s: keys, advance: time.Hour}, {s: keys, advance: 5 * time.Minute}},
 			want: []outcome{{guardrail.Allow, guardrail.RulePassed}, {guardrail.Allow, guardrail.RulePassed}, {guardrail.Allow, guardrail.RulePassed},
-				{guardrail.NeedsApproval, guardrail.RuleBudget}, {guardrail.Allow, guardrail.RulePassed}},
+				{guardrail.NeedsApproval, guardrail.RuleBudget}, {guardrail.NeedsApproval, guardrail.RuleBudget}, {guardrail.Allow, guardrail.RulePassed}},
+			wantUsed: []string{"keys/111111111111=1", "keys/111111111111=3"},
+		},
+		{
+			// A fixed hour would allow three at 10:58 and three more at
+			// 11:02; the window slides, so the second three wait.
+			name:    "no burst across the hour",
+			budgets: []guardrail.Budget{{Name: "keys", Actions: []string{"aws.iam.disable_access_key*"}, Window: time.Hour, Max: 3}},
+			checks: []check{{s: keys, advance: 58 * time.Minute}, {s: keys}, {s: keys}, {s: keys, advance: 4 * time.Minute},
+				{s: keys, advance: 56 * time.Minute}, {s: keys, advance: 10 * time.Minute}},
+			want: []outcome{{guardrail.Allow, guardrail.RulePassed}, {guardrail.Allow, guardrail.RulePassed}, {guardrail.Allow, guardrail.RulePassed},
+				{guardrail.NeedsApproval, guardrail.RuleBudget}, {guardrail.NeedsApproval, guardrail.RuleBudget}, {guardrail.Allow, guardrail.RulePassed}},
 			wantUsed: []string{"keys/111111111111=1", "keys/111111111111=3"},
 		},
 		{
@@ -177,13 +190,15 @@ func TestBudgetReportsUse(t *testing.T) {
 	clk := &clock{t: time.Date(2026, 11, 22, 10, 17, 0, 0, time.UTC)}
 	g := newGuard(t, w, c, store, clk, guardrail.Budget{Name: "users", Actions: []string{"aws.iam.delete_user"}, Window: time.Hour, Max: 2})
 	d := g.Check(context.Background(), step(deleteUser, "user_name", "dana"))
-	want := []guardrail.BudgetUse{{Budget: "users", Window: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC), Used: 1, Limit: 2}}
+	// Counted from the first five-minute slot less than an hour and a
+	// slot before 10:15, the slot of 10:17.
+	want := []guardrail.BudgetUse{{Budget: "users", Window: time.Date(2026, 11, 22, 9, 15, 0, 0, time.UTC), Used: 1, Limit: 2}}
 	if diff := cmp.Diff(d.Consumed, want); diff != "" {
 		t.Errorf("Consumed (-got +want):\n%s", diff)
 	}
 	d = g.Check(context.Background(), step(deleteUser, "user_name", "dana"))
 	d = g.Check(context.Background(), step(deleteUser, "user_name", "dana"))
-	if want := "approval required: budget users is spent: 2 of 2 used in the window from 2026-11-22T10:00:00Z, this step needs 1 more"; d.Reason != want {
+	if want := "approval required: budget users is spent: 2 of 2 used since 2026-11-22T09:15:00Z, this step needs 1 more"; d.Reason != want {
 		t.Errorf("reason = %q; want %q", d.Reason, want)
 	}
 }

@@ -76,9 +76,10 @@ type Budget struct {
 	// Accounts are account id globs the budget applies in; empty means all.
 	// Each account has its own count.
 	Accounts []string
-	// Window is the length of a budget window. Windows are fixed,
-	// aligned to the Unix epoch: a one-hour window runs from one full hour
-	// to the next.
+	// Window is the length of the sliding budget window: no span of this
+	// length holds more than the limit. Uses are counted in twelfths of it,
+	// so a use stops counting between one Window and one Window and a
+	// twelfth after it.
 	Window time.Duration
 	// Max is the most units per window; 0 means no count limit.
 	Max int64

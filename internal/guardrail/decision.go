@@ -54,7 +54,7 @@ type Decision struct {
 // BudgetUse is one budget's state after a step consumed from it.
 type BudgetUse struct {
 	Budget string
-	Window time.Time // start of the window
+	Window time.Time // start of the sliding window counted
 	Used   int64     // units used in the window, this step's included
 	Limit  int64
 }

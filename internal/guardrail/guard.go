@@ -511,9 +511,10 @@ func (g *Guard) consume(ctx context.Context, s Step, primary action.TargetKind, 
 			}
 			limit = min(limit, int64(math.Floor(float64(base)*b.Percent/100)))
 		}
+		bucket, since := slidingWindow(now, b.Window)
 		wants = append(wants, want{b, ledger.BudgetRequest{
 			IncidentID: s.IncidentID, Budget: b.Name, ActionKind: b.kind, Account: s.Target.Account,
-			WindowStart: windowStart(now, b.Window), Units: max(units, 1), Limit: limit,
+			WindowStart: bucket, Since: since, Units: max(units, 1), Limit: limit,
 		}})
 	}
 	if len(wants) == 0 {
@@ -530,8 +531,8 @@ func (g *Guard) consume(ctx context.Context, s Step, primary action.TargetKind, 
 			}
 			if !res.Granted {
 				d := Decision{Verdict: w.b.OnExceed, Rule: RuleBudget, Budget: w.b.Name, Reason: fmt.Sprintf(
-					"budget %s is spent: %d of %d used in the window from %s, this step needs %d more",
-					w.b.Name, res.Used, w.req.Limit, w.req.WindowStart.UTC().Format(time.RFC3339), w.req.Units)}
+					"budget %s is spent: %d of %d used since %s, this step needs %d more",
+					w.b.Name, res.Used, w.req.Limit, w.req.Since.UTC().Format(time.RFC3339), w.req.Units)}
 				if d.Verdict == Deny {
 					d.Reason = "refused: " + d.Reason
 				} else {
@@ -540,7 +541,7 @@ func (g *Guard) consume(ctx context.Context, s Step, primary action.TargetKind, 
 				spent = &d
 				return errSpent
 			}
-			used = append(used, BudgetUse{Budget: w.b.Name, Window: w.req.WindowStart, Used: res.Used, Limit: w.req.Limit})
+			used = append(used, BudgetUse{Budget: w.b.Name, Window: w.req.Since, Used: res.Used, Limit: w.req.Limit})
 		}
 		return nil
 	})
@@ -551,6 +552,22 @@ func (g *Guard) consume(ctx context.Context, s Step, primary action.TargetKind, 
 		return nil, denyp(RuleBudgetUnavailable, "refused: budgets cannot be counted, failing closed: %v", err)
 	}
 	return used, nil
+}
+
+// budgetSlots is how many slots a budget window is counted in.
+const budgetSlots = 12
+
+// slidingWindow returns the slot a use at now is counted in (slots are
+// a twelfth of the window w, aligned to the Unix epoch) and the start of
+// the slots counted with it. Those reach back at least w before now: any
+// use within w of now is in them, so no span of length w ever holds more
+// than the limit. A use stays counted for between w and w plus a slot.
+func slidingWindow(now time.Time, w time.Duration) (slot, since time.Time) {
+	width := max(w/budgetSlots, time.Microsecond).Truncate(time.Microsecond)
+	slot = windowStart(now, width)
+	// The first slot that starts after slot-w-width: a use less than w
+	// before now is in a slot no earlier than that.
+	return slot, windowStart(slot.Add(-w-width), width).Add(width)
 }
 
 // windowStart is the start of the fixed window of length w holding t,

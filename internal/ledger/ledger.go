@@ -333,14 +333,19 @@ type GuardrailDecision struct {
 }
 
 // BudgetRequest asks for Units of budget Budget for one kind of action in
-// one account, in the window starting at WindowStart, whose limit is
-// Limit.
+// one account, counted in the row for WindowStart, whose limit is Limit.
+//
+// With Since zero the window is that one row. With Since set the window
+// slides: the units used are those of every row of the budget from Since
+// to WindowStart, and the request is granted when they and Units stay
+// within Limit.
 type BudgetRequest struct {
 	IncidentID  string // for the audit log; may be empty
 	Budget      string
 	ActionKind  string
 	Account     string
 	WindowStart time.Time
+	Since       time.Time
 	Units       int64
 	Limit       int64
 }

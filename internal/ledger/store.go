@@ -571,6 +571,9 @@ func (t *tx) ConsumeBudget(ctx context.Context, r BudgetRequest) (BudgetResult, 
 		return BudgetResult{}, fmt.Errorf("budget.limit: %d is negative: %w", r.Limit, ErrInvalid)
 	}
 	window := micros(r.WindowStart)
+	if !r.Since.IsZero() {
+		return t.consumeSliding(ctx, r)
+	}
 	var res BudgetResult
 	if r.Units <= r.Limit {
 		err := t.q.queryRow(ctx, `
@@ -597,17 +600,57 @@ RETURNING used`,
 			return res, fmt.Errorf("budget %s: read use: %w", r.Budget, err)
 		}
 	}
+	return res, t.auditBudget(ctx, r, res)
+}
+
+// consumeSliding grants r when the units used from r.Since to
+// r.WindowStart, and r's, stay within r.Limit. Write transactions are
+// serialised (SQLite has one writer; on PostgreSQL every Update locks the
+// audit head first), so the sum cannot change between reading it and
+// adding to it.
+func (t *tx) consumeSliding(ctx context.Context, r BudgetRequest) (BudgetResult, error) {
+	var res BudgetResult
+	if r.Since.After(r.WindowStart) {
+		return res, fmt.Errorf("budget.since: %s is after window_start %s: %w", r.Since.UTC().Format(time.RFC3339Nano), r.WindowStart.UTC().Format(time.RFC3339Nano), ErrInvalid)
+	}
+	window := micros(r.WindowStart)
+	if err := t.q.queryRow(ctx, `
+SELECT COALESCE(SUM(used), 0) FROM budgets
+WHERE budget = ? AND action_kind = ? AND account = ? AND window_start >= ? AND window_start <= ?`,
+		r.Budget, r.ActionKind, r.Account, micros(r.Since), window).Scan(&res.Used); err != nil {
+		return res, fmt.Errorf("budget %s: read use: %w", r.Budget, err)
+	}
+	if res.Used+r.Units <= r.Limit {
+		if _, err := t.q.exec(ctx, `
+INSERT INTO budgets (budget, action_kind, account, window_start, used, limit_units, updated)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (budget, action_kind, account, window_start) DO UPDATE SET
+    used        = budgets.used + excluded.used,
+    limit_units = excluded.limit_units,
+    updated     = excluded.updated`,
+			r.Budget, r.ActionKind, r.Account, window, r.Units, r.Limit, micros(t.s.now())); err != nil {
+			return res, fmt.Errorf("budget %s: consume %d: %w", r.Budget, r.Units, err)
+		}
+		res.Granted = true
+		res.Used += r.Units
+	}
+	return res, t.auditBudget(ctx, r, res)
+}
+
+// auditBudget records a budget decision in the audit log.
+func (t *tx) auditBudget(ctx context.Context, r BudgetRequest, res BudgetResult) error {
 	action := "budget.denied"
 	if res.Granted {
 		action = "budget.consumed"
 	}
-	if err := t.audit(ctx, action, r.IncidentID, map[string]any{
-		"budget": r.Budget, "action_kind": r.ActionKind, "account": r.Account, "window_start": window,
+	fields := map[string]any{
+		"budget": r.Budget, "action_kind": r.ActionKind, "account": r.Account, "window_start": micros(r.WindowStart),
 		"units": r.Units, "limit": r.Limit, "used": res.Used,
-	}); err != nil {
-		return res, err
 	}
-	return res, nil
+	if !r.Since.IsZero() {
+		fields["since"] = micros(r.Since)
+	}
+	return t.audit(ctx, action, r.IncidentID, fields)
 }
 
 // ---- evidence ----
