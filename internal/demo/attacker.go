@@ -32,11 +32,20 @@ func (e *Env) StartPoller(ctx context.Context, creds sandbox.Credentials, ip str
 		return nil, err
 	}
 	client := sts.NewFromConfig(cfg)
+	return startPolling(ctx, func(ctx context.Context) error {
+		_, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		return err
+	}), nil
+}
+
+// startPolling makes call every pollInterval until ctx ends or a call
+// fails.
+func startPolling(ctx context.Context, call func(context.Context) error) *Poller {
 	p := &Poller{done: make(chan struct{})}
 	go func() {
 		defer close(p.done)
 		for ctx.Err() == nil {
-			_, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+			err := call(ctx)
 			if ctx.Err() != nil {
 				return
 			}
@@ -54,7 +63,7 @@ func (e *Env) StartPoller(ctx context.Context, creds sandbox.Credentials, ip str
 			}
 		}
 	}()
-	return p, nil
+	return p
 }
 
 // Wait waits for the poller to stop (refused or ctx done).

@@ -44,6 +44,9 @@ type Result struct {
 	AttackSucceeded   bool           `json:"attack_succeeded"`
 	Persistence       []string       `json:"persistence"`
 	Notifications     []Notification `json:"notifications"`
+	// EC2 holds the EC2 scenarios' fields, printed next to the others;
+	// nil for the other scenarios.
+	EC2 *EC2Result `json:"-"`
 
 	// The attack as the attacker saw it.
 	Attack sandbox.ScenarioResult `json:"-"`
@@ -53,6 +56,21 @@ type Result struct {
 	Emails []sandbox.Email `json:"-"`
 	// Outcome says whether the run finished or waits for a person.
 	Outcome Outcome `json:"-"`
+}
+
+// MarshalJSON prints the common fields and, for an EC2 scenario, the
+// EC2 fields next to them.
+func (r Result) MarshalJSON() ([]byte, error) {
+	type plain Result
+	b, err := json.Marshal(plain(r))
+	if err != nil || r.EC2 == nil {
+		return b, err
+	}
+	x, err := json.Marshal(r.EC2)
+	if err != nil {
+		return nil, err
+	}
+	return append(append(b[:len(b)-1], ','), x[1:]...), nil
 }
 
 // ActionResult is one step of the response.

@@ -27,9 +27,9 @@ import (
 )
 
 // Playbooks are the built-in playbooks the demo loads: the credential
-// responses. The example playbook is left out: it would answer the same
-// Health event with a second, log-only incident.
-var Playbooks = []string{"compromised-iam-credentials", "exposed-access-key"}
+// responses and the EC2 one. The example playbook is left out: it would
+// answer the same Health event with a second, log-only incident.
+var Playbooks = []string{"compromised-iam-credentials", "ec2-compromise", "exposed-access-key"}
 
 // demoConfig is firebreak.yaml for the demo: act in the sandbox's region;
 // never touch a principal tagged firebreak/exempt (the world's CI user).

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -66,60 +67,99 @@ const (
 // or waits for a person, printing each step's transitions as they happen,
 // and returns the incident's report.
 func (e *Env) Follow(ctx context.Context, eventID string, p *Printer) (ledger.Report, Outcome, error) {
+	return e.follower(eventID).next(ctx, p)
+}
+
+// follower follows one event's incident across several waits (a run
+// that waits for a person, is decided, and goes on), printing each
+// transition once.
+type follower struct {
+	e       *Env
+	eventID string
+	incID   string
+	seen    map[ledger.StepKey]ledger.StepStatus
+	printed map[string]bool // guardrail decisions and approvals, by id
+}
+
+func (e *Env) follower(eventID string) *follower {
+	return &follower{e: e, eventID: eventID, seen: map[ledger.StepKey]ledger.StepStatus{}, printed: map[string]bool{}}
+}
+
+// next waits until the run has finished or waits for a person. A step
+// still awaiting an approval in skip (an approval id already decided,
+// whose decision the runner has not applied yet) does not count as
+// waiting.
+func (f *follower) next(ctx context.Context, p *Printer, skip ...string) (ledger.Report, Outcome, error) {
+	e := f.e
 	tick := time.NewTicker(followInterval)
 	defer tick.Stop()
-	var incID string
-	seen := map[ledger.StepKey]ledger.StepStatus{}
-	printed := map[string]bool{} // guardrail decisions and approvals, by id
 	for {
-		if incID == "" {
-			id, err := e.incidentFor(ctx, eventID)
+		if f.incID == "" {
+			id, err := e.incidentFor(ctx, f.eventID)
 			if err != nil {
 				return ledger.Report{}, "", fmt.Errorf("demo: %w", err)
 			}
-			incID = id
+			f.incID = id
 		}
-		if incID != "" {
-			rep, err := e.Store.Report(ctx, incID)
+		if f.incID != "" {
+			rep, err := e.Store.Report(ctx, f.incID)
 			if err != nil {
-				return rep, "", fmt.Errorf("demo: incident %s: %w", incID, err)
+				return rep, "", fmt.Errorf("demo: incident %s: %w", f.incID, err)
 			}
-			if len(seen) == 0 && len(rep.Runs) > 0 && seen[ledger.StepKey{}] == "" {
+			if len(rep.Runs) > 0 && f.seen[ledger.StepKey{}] == "" {
 				inc := rep.Incident
 				p.Line("incident %s opened: %s, severity %.0f, playbook %s", inc.ID, inc.FindingType, inc.Severity, inc.Playbook)
-				seen[ledger.StepKey{}] = "opened"
+				f.seen[ledger.StepKey{}] = "opened"
 			}
 			for _, d := range rep.Guardrails {
-				if !printed[d.ID] {
-					printed[d.ID] = true
+				if !f.printed[d.ID] {
+					f.printed[d.ID] = true
 					p.Line("%-16s guardrail %s (%s): %s", stepName(d.Step), d.Verdict, d.Rule, d.Reason)
 				}
 			}
 			for _, a := range rep.Approvals {
-				if !printed[a.ID] {
-					printed[a.ID] = true
+				if !f.printed[a.ID] {
+					f.printed[a.ID] = true
 					p.Line("%-16s approval requested until %s: %s", stepName(a.Step), a.Expires.UTC().Format(time.TimeOnly), a.Why)
 				}
 			}
 			for _, run := range rep.Runs {
 				for _, st := range run.Steps {
-					if seen[st.StepKey] == st.Status {
+					if f.seen[st.StepKey] == st.Status {
 						continue
 					}
-					seen[st.StepKey] = st.Status
+					f.seen[st.StepKey] = st.Status
 					p.Line("%s", describeStep(st))
 				}
 			}
-			if out, ok := runEnded(rep, e.Plans); ok {
+			if out, ok := runEnded(rep, e.Plans); ok && !(out == Waiting && deciding(rep, skip)) {
 				return rep, out, nil
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return ledger.Report{}, "", fmt.Errorf("demo: waiting for the response to event %s: %w", eventID, context.Cause(ctx))
+			return ledger.Report{}, "", fmt.Errorf("demo: waiting for the response to event %s: %w", f.eventID, context.Cause(ctx))
 		case <-tick.C:
 		}
 	}
+}
+
+// deciding reports whether a step of rep awaits an approval whose id is
+// in decided: the decision is made, the runner has yet to apply it.
+func deciding(rep ledger.Report, decided []string) bool {
+	for _, a := range rep.Approvals {
+		if !slices.Contains(decided, a.ID) {
+			continue
+		}
+		for _, run := range rep.Runs {
+			for _, st := range run.Steps {
+				if st.StepKey == a.Step && st.Status == ledger.StepAwaitingApproval {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // terminal reports whether a step's status is final.

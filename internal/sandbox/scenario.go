@@ -2,12 +2,16 @@ package sandbox
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -61,10 +65,11 @@ var errUnknownScenario = errors.New("unknown scenario")
 
 // scenarios is the list of scripted attacks, sorted by name.
 var scenarios = []scenario{
+	{ScenarioInfo{"ec2-bruteforce", "an instance of the web fleet is brute-forced over SSH and one password works (its auth log shipped to CloudWatch Logs); the attacker takes the instance's role credentials and uses them from outside; GuardDuty UnauthorizedAccess:EC2/SSHBruteForce, then UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS"}, runEC2BruteForce},
 	{ScenarioInfo{"exposed-key", "the developer's key is found on a public repository: AWS Health AWS_RISK_CREDENTIALS_EXPOSED; the finder checks it with GetCallerIdentity"}, runExposedKey},
 	{ScenarioInfo{"persistence", "recon, then persistence with the leaked key: CreateUser, CreateAccessKey, AttachUserPolicy AdministratorAccess, RunInstances, PutBucketPolicy; GuardDuty finding"}, runPersistence},
 	{ScenarioInfo{"recon", "an attacker with the leaked key looks around: GetCallerIdentity, ListUsers, ListBuckets, DescribeInstances; GuardDuty Recon:IAMUser/MaliciousIPCaller.Custom"}, runRecon},
-	{ScenarioInfo{"ssh-bruteforce", "an instance of the web fleet is brute-forced over SSH from the attacker's address; GuardDuty UnauthorizedAccess:EC2/SSHBruteForce"}, runSSHBruteForce},
+	{ScenarioInfo{"ssh-bruteforce", "an instance of the web fleet is brute-forced over SSH from the attacker's address, one password works (its auth log shipped to CloudWatch Logs); GuardDuty UnauthorizedAccess:EC2/SSHBruteForce"}, runSSHBruteForce},
 }
 
 // Scenarios lists the scripted attacks.
@@ -233,34 +238,342 @@ func runPersistence(ctx context.Context, a *attacker) error {
 func (sb *Sandbox) scenarioImage() string { return "ami-0abcdef1234567890" }
 
 func runSSHBruteForce(ctx context.Context, a *attacker) error {
-	admin, err := a.sb.Admin()
+	_, _, target, err := a.sb.BruteForceTarget()
 	if err != nil {
 		return err
 	}
-	cfg, err := a.sb.AWSConfig(ctx, admin)
+	steps, err := a.sb.SSHBruteForce(ctx, target.ID, a.result.SourceIP, DefaultSSHFailures)
+	a.result.Steps = append(a.result.Steps, steps...)
 	if err != nil {
 		return err
 	}
-	out, err := ec2.NewFromConfig(cfg).DescribeInstances(ctx, &ec2.DescribeInstancesInput{})
-	if err != nil {
-		return fmt.Errorf("find a target instance: %w", err)
-	}
-	target := ""
-	for _, r := range out.Reservations {
-		for _, in := range r.Instances {
-			if target == "" && in.State != nil && in.State.Name == ec2types.InstanceStateNameRunning {
-				target = aws.ToString(in.InstanceId)
-			}
-		}
-	}
-	if target == "" {
-		return errors.New("no running instance to attack")
-	}
-	a.result.Steps = append(a.result.Steps, ScenarioStep{Call: "ssh:bruteforce", OK: false, ErrorCode: "AuthenticationFailed", Resource: target})
-	ev, err := a.sb.PublishFinding(ctx, Finding{Kind: FindingGuardDutySSHBruteForce, InstanceID: target})
+	ev, err := a.sb.PublishFinding(ctx, Finding{Kind: FindingGuardDutySSHBruteForce, InstanceID: target.ID, RemoteIP: a.result.SourceIP})
 	if err != nil {
 		return err
 	}
 	a.result.Finding = &ev
 	return nil
 }
+
+// runEC2BruteForce is ssh-bruteforce, then the attacker, logged in,
+// takes the instance's role credentials and uses them from its own
+// address, and GuardDuty reports that too.
+func runEC2BruteForce(ctx context.Context, a *attacker) error {
+	if err := runSSHBruteForce(ctx, a); err != nil {
+		return err
+	}
+	account, region, target, err := a.sb.BruteForceTarget()
+	if err != nil {
+		return err
+	}
+	creds, err := a.sb.StealInstanceCredentials(target.ID)
+	a.step("imds:GetRoleCredentials", err, target.InstanceProfileARN)
+	if err != nil {
+		return nil // an instance without a role: nothing to steal
+	}
+	cfg, err := a.sb.AWSConfig(ctx, creds, WithSourceIP(a.result.SourceIP), WithRegion(region))
+	if err != nil {
+		return err
+	}
+	a.result.AccessKeyID = creds.AccessKeyID
+	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	res := ""
+	if err == nil {
+		res = aws.ToString(out.Arn)
+	}
+	a.step("sts:GetCallerIdentity", err, res)
+	a.cfg = cfg
+	buckets, err := a.s3().ListBuckets(ctx, &s3.ListBucketsInput{})
+	a.step("s3:ListBuckets", err, "")
+	if err == nil {
+		for _, b := range buckets.Buckets {
+			objs, err := a.s3().ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: b.Name})
+			a.step("s3:ListObjectsV2", err, aws.ToString(b.Name))
+			if err != nil || len(objs.Contents) == 0 {
+				continue
+			}
+			_, err = a.s3().GetObject(ctx, &s3.GetObjectInput{Bucket: b.Name, Key: objs.Contents[0].Key})
+			a.step("s3:GetObject", err, aws.ToString(b.Name)+"/"+aws.ToString(objs.Contents[0].Key))
+		}
+	}
+	ev, err := a.sb.NewInstanceCredentialFinding(Finding{Account: account, Region: region, InstanceID: target.ID, AccessKeyID: creds.AccessKeyID, RemoteIP: a.result.SourceIP})
+	if err != nil {
+		return err
+	}
+	if err := a.sb.Publish(ctx, ev); err != nil {
+		return err
+	}
+	a.result.Finding = &ev
+	return nil
+}
+
+// AuthLogGroup is the CloudWatch Logs group the scenarios ship an
+// instance's SSH authentication log to, one stream per instance id, the
+// way the CloudWatch agent ships /var/log/secure on Amazon Linux.
+const AuthLogGroup = "/var/log/secure"
+
+// SSHLoginUser is the account whose password the brute force finds.
+const SSHLoginUser = "ec2-user"
+
+// DefaultSSHFailures is how many passwords the scenarios' brute force
+// gets wrong before the one that works.
+const DefaultSSHFailures = 12
+
+// scenarioASGTag is the tag EC2 Auto Scaling puts on the instances
+// it launches.
+const scenarioASGTag = "aws:autoscaling:groupName"
+
+// BruteForceTarget returns the instance the EC2 scenarios attack, with
+// its account and region: the first running instance (by Name tag, then
+// id) of an auto-scaling group that has an instance profile; else the
+// first running one with a profile; else the first running one.
+func (sb *Sandbox) BruteForceTarget() (account, region string, target EC2InstanceState, err error) {
+	type candidate struct {
+		account, region string
+		inst            EC2InstanceState
+	}
+	var all []candidate
+	for _, a := range sb.Accounts() {
+		for _, r := range a.Regions {
+			for _, in := range sb.EC2Instances(a.ID, r) {
+				if in.State == "running" {
+					all = append(all, candidate{a.ID, r, in})
+				}
+			}
+		}
+	}
+	if len(all) == 0 {
+		return "", "", EC2InstanceState{}, errors.New("sandbox: no running instance to attack")
+	}
+	rank := func(c candidate) int {
+		switch {
+		case c.inst.InstanceProfileARN != "" && c.inst.Tags[scenarioASGTag] != "":
+			return 0
+		case c.inst.InstanceProfileARN != "":
+			return 1
+		}
+		return 2
+	}
+	sort.SliceStable(all, func(i, j int) bool {
+		a, b := all[i], all[j]
+		if rank(a) != rank(b) {
+			return rank(a) < rank(b)
+		}
+		if a.inst.Tags["Name"] != b.inst.Tags["Name"] {
+			return a.inst.Tags["Name"] < b.inst.Tags["Name"]
+		}
+		return a.inst.ID < b.inst.ID
+	})
+	return all[0].account, all[0].region, all[0].inst, nil
+}
+
+// scenarioInstance returns an instance of any account and region.
+func (sb *Sandbox) scenarioInstance(id string) (account, region string, inst EC2InstanceState, ok bool) {
+	for _, a := range sb.Accounts() {
+		for _, r := range a.Regions {
+			if in, ok := sb.EC2Instance(a.ID, r, id); ok {
+				return a.ID, r, in, true
+			}
+		}
+	}
+	return "", "", EC2InstanceState{}, false
+}
+
+// scenarioSSHUsers are the names a brute force tries, most common first; valid
+// marks the accounts that exist on an Amazon Linux instance.
+var scenarioSSHUsers = []struct {
+	name  string
+	valid bool
+}{{"root", true}, {"admin", false}, {"ubuntu", false}, {"test", false}, {"oracle", false}, {"user", false}, {SSHLoginUser, true}, {"postgres", false}}
+
+// SSHBruteForce plays an SSH password brute force from ip against an
+// instance: failures refused passwords for common user names, then
+// SSHLoginUser's accepted, one second apart and ending now. Each attempt
+// is a step; sshd's lines for them are shipped through the SDK to
+// CloudWatch Logs (group AuthLogGroup, stream the instance id, created
+// when missing) as the instance's CloudWatch agent would. A refused log
+// call is a step of the result, not an error.
+func (sb *Sandbox) SSHBruteForce(ctx context.Context, instanceID, ip string, failures int) ([]ScenarioStep, error) {
+	account, region, inst, ok := sb.scenarioInstance(instanceID)
+	if !ok {
+		return nil, fmt.Errorf("sandbox: no instance %s to brute-force", instanceID)
+	}
+	if failures < 0 {
+		return nil, fmt.Errorf("sandbox: failures must be 0 or more, got %d", failures)
+	}
+	host := "ip-" + strings.ReplaceAll(inst.PrivateIP, ".", "-")
+	now := sb.Now()
+	start := now.Add(-time.Duration(failures) * time.Second)
+	var steps []ScenarioStep
+	var events []cwltypes.InputLogEvent
+	for i := 0; i <= failures; i++ {
+		at := start.Add(time.Duration(i) * time.Second)
+		pid, port := 2100+7*i, 40022+13*i
+		var line string
+		if i == failures {
+			line = fmt.Sprintf("Accepted password for %s from %s port %d ssh2", SSHLoginUser, ip, port)
+			steps = append(steps, ScenarioStep{Call: "ssh:password", OK: true, Resource: instanceID})
+		} else {
+			u := scenarioSSHUsers[i%len(scenarioSSHUsers)]
+			if u.valid {
+				line = fmt.Sprintf("Failed password for %s from %s port %d ssh2", u.name, ip, port)
+			} else {
+				line = fmt.Sprintf("Failed password for invalid user %s from %s port %d ssh2", u.name, ip, port)
+			}
+			steps = append(steps, ScenarioStep{Call: "ssh:password", ErrorCode: "AuthenticationFailed", Resource: instanceID})
+		}
+		events = append(events, cwltypes.InputLogEvent{
+			Timestamp: aws.Int64(at.UnixMilli()),
+			Message:   aws.String(fmt.Sprintf("%s %s sshd[%d]: %s", at.Format(time.Stamp), host, pid, line)),
+		})
+	}
+	admin, err := sb.Admin()
+	if err != nil {
+		return steps, err
+	}
+	cfg, err := sb.AWSConfig(ctx, admin, WithRegion(region))
+	if err != nil {
+		return steps, err
+	}
+	_ = account // the admin's account: the world's instances live there
+	logs := cloudwatchlogs.NewFromConfig(cfg)
+	_, err = logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(AuthLogGroup)})
+	if err != nil && scenarioErrorCode(err) != "ResourceAlreadyExistsException" {
+		return append(steps, scenarioFailedStep("logs:CreateLogGroup", err, AuthLogGroup)), nil
+	}
+	_, err = logs.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String(AuthLogGroup), LogStreamName: aws.String(instanceID)})
+	if err != nil && scenarioErrorCode(err) != "ResourceAlreadyExistsException" {
+		return append(steps, scenarioFailedStep("logs:CreateLogStream", err, AuthLogGroup+"/"+instanceID)), nil
+	}
+	_, err = logs.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String(AuthLogGroup), LogStreamName: aws.String(instanceID), LogEvents: events})
+	if err != nil {
+		return append(steps, scenarioFailedStep("logs:PutLogEvents", err, AuthLogGroup+"/"+instanceID)), nil
+	}
+	return append(steps, ScenarioStep{Call: "logs:PutLogEvents", OK: true, Resource: AuthLogGroup + "/" + instanceID}), nil
+}
+
+func scenarioErrorCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return "ClientError"
+}
+
+func scenarioFailedStep(call string, err error, resource string) ScenarioStep {
+	return ScenarioStep{Call: call, ErrorCode: scenarioErrorCode(err), Resource: resource}
+}
+
+// scenarioCredentialsTTL is how long the instance metadata service's
+// role credentials last.
+const scenarioCredentialsTTL = 6 * time.Hour
+
+// StealInstanceCredentials returns what someone logged in to the
+// instance reads from its metadata service: a session of the role of
+// the instance's profile, named after the instance, issued now.
+func (sb *Sandbox) StealInstanceCredentials(instanceID string) (Credentials, error) {
+	account, _, inst, ok := sb.scenarioInstance(instanceID)
+	if !ok {
+		return Credentials{}, fmt.Errorf("sandbox: no instance %s", instanceID)
+	}
+	if inst.InstanceProfileARN == "" {
+		return Credentials{}, fmt.Errorf("sandbox: instance %s has no instance profile", instanceID)
+	}
+	prof, ok := sb.InstanceProfile(account, inst.InstanceProfileARN)
+	if !ok || len(prof.Roles) == 0 {
+		return Credentials{}, fmt.Errorf("sandbox: instance profile %s of %s has no role", inst.InstanceProfileARN, instanceID)
+	}
+	role := prof.Roles[0]
+	now := sb.Now()
+	ss := &session{id: sb.ids.TempAccessKeyID(), secret: sb.ids.Secret(), token: sb.ids.Token(), expires: now.Add(scenarioCredentialsTTL)}
+	ss.caller = Caller{Type: "AssumedRole", Account: account, ARN: "arn:aws:sts::" + account + ":assumed-role/" + role.Name + "/" + instanceID,
+		PrincipalID: role.ID + ":" + instanceID, AccessKeyID: ss.id, RoleName: role.Name, RoleARN: role.ARN, RoleID: role.ID,
+		SessionName: instanceID, SessionIssued: now}
+	iam := sb.state().iam
+	iam.mu.Lock()
+	iam.sessions[ss.id] = ss
+	iam.mu.Unlock()
+	return Credentials{AccessKeyID: ss.id, SecretAccessKey: ss.secret, SessionToken: ss.token}, nil
+}
+
+// NewInstanceCredentialFinding builds GuardDuty's
+// UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS
+// (or f.Type) for an instance's role session used from f.RemoteIP, from
+// the shape of the real IAM finding sample (an access key's details and
+// the instance's): f.InstanceID and f.AccessKeyID (the session's ASIA
+// key) are required; severity 8, as GuardDuty rates it.
+func (sb *Sandbox) NewInstanceCredentialFinding(f Finding) (BusEvent, error) {
+	if f.InstanceID == "" || f.AccessKeyID == "" {
+		return BusEvent{}, errors.New("sandbox: an instance credential finding needs instance_id and access_key_id")
+	}
+	account, region, inst, ok := sb.scenarioInstance(f.InstanceID)
+	if !ok {
+		return BusEvent{}, fmt.Errorf("sandbox: no instance %s", f.InstanceID)
+	}
+	if f.Account == "" {
+		f.Account = account
+	}
+	if f.Region == "" {
+		f.Region = region
+	}
+	if f.RemoteIP == "" {
+		f.RemoteIP = sb.opts.World.Attacker.IP
+	}
+	role, principal := "", ""
+	if prof, ok := sb.InstanceProfile(account, inst.InstanceProfileARN); ok && len(prof.Roles) > 0 {
+		role, principal = prof.Roles[0].Name, prof.Roles[0].ID+":"+f.InstanceID
+	}
+	detail, err := sampleJSON("guardduty/finding-recon-iamuser-maliciousipcaller-custom-autoresp.json")
+	if err != nil {
+		return BusEvent{}, err
+	}
+	now := sb.Now()
+	stamp := now.Format("2006-01-02T15:04:05.000Z")
+	fid, detector := sb.ids.Hex("", 32), sb.ids.Hex("", 32)
+	typ := orDefault(f.Type, "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS")
+	set(detail, "accountId", f.Account)
+	set(detail, "region", f.Region)
+	set(detail, "id", fid)
+	set(detail, "arn", "arn:aws:guardduty:"+f.Region+":"+f.Account+":detector/"+detector+"/finding/"+fid)
+	set(detail, "type", typ)
+	set(detail, "severity", 8)
+	set(detail, "resource.accessKeyDetails.accessKeyId", f.AccessKeyID)
+	set(detail, "resource.accessKeyDetails.principalId", principal)
+	set(detail, "resource.accessKeyDetails.userName", role)
+	set(detail, "resource.accessKeyDetails.userType", "AssumedRole")
+	set(detail, "resource.instanceDetails.instanceId", f.InstanceID)
+	set(detail, "resource.instanceDetails.instanceType", inst.Type)
+	set(detail, "resource.instanceDetails.imageId", inst.Image)
+	set(detail, "resource.instanceDetails.iamInstanceProfile.arn", inst.InstanceProfileARN)
+	set(detail, "resource.instanceDetails.networkInterfaces.0.networkInterfaceId", inst.NetworkInterface)
+	set(detail, "resource.instanceDetails.networkInterfaces.0.privateIpAddress", inst.PrivateIP)
+	set(detail, "resource.instanceDetails.networkInterfaces.0.privateIpAddresses.0.privateIpAddress", inst.PrivateIP)
+	set(detail, "resource.instanceDetails.networkInterfaces.0.publicIp", inst.PublicIP)
+	set(detail, "resource.instanceDetails.networkInterfaces.0.subnetId", inst.Subnet)
+	set(detail, "resource.instanceDetails.networkInterfaces.0.vpcId", inst.VPC)
+	set(detail, "service.detectorId", detector)
+	call := detail["service"].(map[string]any)["action"].(map[string]any)["awsApiCallAction"].(map[string]any)
+	delete(call, "errorCode")
+	set(detail, "service.action.awsApiCallAction.api", "GetCallerIdentity")
+	set(detail, "service.action.awsApiCallAction.serviceName", "sts.amazonaws.com")
+	set(detail, "service.action.awsApiCallAction.remoteIpDetails.ipAddressV4", f.RemoteIP)
+	delete(detail["service"].(map[string]any), "evidence") // no threat list: the address is outside AWS, not listed
+	set(detail, "service.additionalInfo.sample", false)
+	set(detail, "service.archived", false)
+	set(detail, "service.eventFirstSeen", now.Add(-time.Minute).Format("2006-01-02T15:04:05.000Z"))
+	set(detail, "service.eventLastSeen", stamp)
+	set(detail, "createdAt", stamp)
+	set(detail, "updatedAt", stamp)
+	set(detail, "title", "Credentials for instance role "+role+" used from external IP address.")
+	set(detail, "description", fmt.Sprintf("Credentials created exclusively for an EC2 instance using instance role %s have been used from external IP address %s.", role, f.RemoteIP))
+	b, err := json.Marshal(detail)
+	if err != nil {
+		return BusEvent{}, fmt.Errorf("sandbox: instance credential finding: %w", err)
+	}
+	return BusEvent{ID: sb.ids.UUID(), Source: "aws.guardduty", DetailType: "GuardDuty Finding", Account: f.Account, Region: f.Region,
+		Time: now, Resources: []string{}, Detail: b}, nil
+}
+
+// AttackerIP is the world's attacker address, the one the scenarios
+// call from.
+func (sb *Sandbox) AttackerIP() string { return sb.opts.World.Attacker.IP }
