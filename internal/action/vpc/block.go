@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -44,12 +45,20 @@ func (BlockIP) Meta() action.Meta {
 	return action.Meta{
 		ID:      blockID,
 		Summary: "Block an IP address on the network ACLs of the subnets concerned, until an expiry",
-		Doc: "Adds a deny entry for the address (all protocols) in both directions of the network ACL of each subnet " +
-			"given, or of the instance's subnet, at one rule number free in both directions within the reserved range, " +
-			"and records the block in the ACL's tag " + BlockTagPrefix + "<rule> (address, creation, expiry). Network ACLs " +
-			"hold 20 rules per direction by default: when the range or the quota is full, the oldest Firebreak block in " +
-			"the range is recycled. An address already blocked keeps its rule and its expiry moves later, never earlier. " +
-			"aws.vpc.unblock_expired removes blocks whose expiry has passed; Revert removes this block now. IPv4 only.",
+		Doc: "Adds a deny entry for the address (all protocols; an IPv4 address as /32 in CidrBlock, an IPv6 one as /128 " +
+			"in Ipv6CidrBlock) in both directions of the network ACL of each subnet given, or of the instance's subnet, at " +
+			"one rule number free in both directions within the reserved range, and records the block in the ACL's tag " +
+			BlockTagPrefix + "<rule> (range, creation, expiry). A network ACL holds 20 rules per direction by default, " +
+			"IPv4 and IPv6 entries and the default deny rules (32767, 32768) counted together, and IPv4 and IPv6 entries " +
+			"share the rule numbers: when the range or the quota is full, the oldest Firebreak block in the range is " +
+			"recycled. An address already blocked keeps its rule and its expiry moves later, never earlier. " +
+			"With prefix_list_id the address is also (or, without instance_id and subnet_ids, only) added to that " +
+			"customer-managed prefix list, with the description \"firebreak:block until <expiry> since <creation> incident " +
+			"<id>\", by ModifyManagedPrefixList at the version read (a concurrent change reads again). Network ACLs cannot " +
+			"reference a prefix list: the list serves rules that can, such as an AWS Network Firewall rule group or a " +
+			"security group the operator points at it. When the list is at MaxEntries the oldest Firebreak entry is " +
+			"recycled; entries Firebreak did not add are never removed. aws.vpc.unblock_expired removes blocks whose " +
+			"expiry has passed; Revert removes this block now.",
 		Risk: action.Reversible,
 		Params: []action.Param{
 			{Name: "ip", Type: action.IP, Required: true, Target: action.TargetIP, Doc: "the address to block"},
@@ -58,20 +67,26 @@ func (BlockIP) Meta() action.Meta {
 			{Name: "ttl", Type: action.Duration, Default: action.DurationValue(24 * time.Hour), Doc: "how long the block lasts"},
 			{Name: "rule_min", Type: action.Int, Default: action.IntValue(BlockRuleMin), Doc: "the lowest NACL rule number Firebreak may use for blocks"},
 			{Name: "rule_max", Type: action.Int, Default: action.IntValue(BlockRuleMax), Doc: "the highest NACL rule number Firebreak may use for blocks"},
-			{Name: "quota", Type: action.Int, Default: action.IntValue(Quota), Doc: "the account's rules-per-direction quota of a network ACL"},
+			{Name: "quota", Type: action.Int, Default: action.IntValue(Quota), Doc: "the account's rules-per-direction quota of a network ACL (IPv4, IPv6 and default deny rules together)"},
+			{Name: "prefix_list_id", Type: action.String, Doc: "also block in this customer-managed prefix list (pl-…); alone, block only there"},
 		},
 		Outputs: []action.Field{
-			{Name: "cidr", Type: action.String, Doc: "the blocked range, the address as /32"},
+			{Name: "cidr", Type: action.String, Doc: "the blocked range, the address as /32 (IPv4) or /128 (IPv6)"},
 			{Name: "entries", Type: action.StringList, Doc: "the blocks, as acl-…:rule (one rule number, both directions)"},
 			{Name: "expires_at", Type: action.String, Doc: "when aws.vpc.unblock_expired may remove the block, RFC 3339 UTC"},
 			{Name: "ttl", Type: action.Duration, Doc: "the block's time to live, from this run"},
-			{Name: "recycled", Type: action.StringList, Doc: "older blocks replaced to make room, as acl-…:rule:cidr"},
+			{Name: "prefix_list_id", Type: action.String, Doc: "the prefix list holding the block; empty when none was given"},
+			{Name: "recycled", Type: action.StringList, Doc: "older blocks replaced to make room, as acl-…:rule:cidr or pl-…:cidr"},
 			{Name: "changed", Type: action.Bool, Doc: "false when the address was already blocked until at least the expiry"},
 		},
 		IAM: []string{
-			"ec2:CreateNetworkAclEntry", "ec2:CreateTags", "ec2:DescribeInstances", "ec2:DescribeNetworkAcls", "ec2:ReplaceNetworkAclEntry",
+			"ec2:CreateNetworkAclEntry", "ec2:CreateTags", "ec2:DescribeInstances", "ec2:DescribeManagedPrefixLists", "ec2:DescribeNetworkAcls",
+			"ec2:GetManagedPrefixListEntries", "ec2:ModifyManagedPrefixList", "ec2:ReplaceNetworkAclEntry",
 		},
-		RevertIAM:   []string{"ec2:DeleteNetworkAclEntry", "ec2:DeleteTags", "ec2:DescribeNetworkAcls"},
+		RevertIAM: []string{
+			"ec2:DeleteNetworkAclEntry", "ec2:DeleteTags", "ec2:DescribeManagedPrefixLists", "ec2:DescribeNetworkAcls",
+			"ec2:GetManagedPrefixListEntries", "ec2:ModifyManagedPrefixList",
+		},
 		Idempotency: action.Idempotent,
 	}
 }
@@ -85,22 +100,25 @@ func (a BlockIP) now() time.Time {
 
 type blocking struct {
 	action.Plan
-	cidr     string
-	expires  time.Time
-	entries  []string
-	recycled []string
+	cidr       string
+	expires    time.Time
+	entries    []string
+	recycled   []string
+	prefixList string
 }
 
-// cidrOf turns an IPv4 address into its /32.
+// cidrOf turns an address into its one-address range: /32 for IPv4 (an
+// IPv4-mapped IPv6 address counts as IPv4), /128 for IPv6.
 func cidrOf(ip string) (string, error) {
 	addr, err := netip.ParseAddr(ip)
 	if err != nil {
 		return "", action.Mark(action.Permanent, fmt.Errorf("%s: parameter ip %q: %w", blockID, ip, err))
 	}
-	if !addr.Unmap().Is4() {
-		return "", action.Mark(action.Permanent, fmt.Errorf("%s: parameter ip %q: only IPv4 addresses are blocked (network ACL IPv6 entries are not supported yet)", blockID, ip))
+	if addr.Zone() != "" {
+		return "", action.Mark(action.Permanent, fmt.Errorf("%s: parameter ip %q: an address with a zone is link-local, not an attacker's", blockID, ip))
 	}
-	return netip.PrefixFrom(addr.Unmap(), 32).String(), nil
+	addr = addr.Unmap()
+	return netip.PrefixFrom(addr, addr.BitLen()).String(), nil
 }
 
 // subnets resolves the subnets concerned: those given and the instance's.
@@ -129,7 +147,7 @@ func subnets(ctx context.Context, api API, p *action.Plan, call action.Call) ([]
 	slices.Sort(subs)
 	subs = slices.Compact(subs)
 	if len(subs) == 0 {
-		return nil, action.Mark(action.Permanent, fmt.Errorf("%s: no subnet to block on: give instance_id (of an instance in a VPC) or subnet_ids", blockID))
+		return nil, action.Mark(action.Permanent, fmt.Errorf("%s: no subnet to block on: give instance_id (of an instance in a VPC), subnet_ids or prefix_list_id", blockID))
 	}
 	return subs, nil
 }
@@ -149,12 +167,26 @@ func (a BlockIP) planBlock(ctx context.Context, call action.Call) (*blocking, er
 	case quota < 1 || quota > 32766:
 		return nil, action.Mark(action.Permanent, fmt.Errorf("%s: parameter quota %d: want 1–32766", blockID, quota))
 	}
+	plID := call.Params.Str("prefix_list_id")
+	if plID != "" {
+		if err := validPrefixListID(plID, blockID+": parameter prefix_list_id"); err != nil {
+			return nil, err
+		}
+	}
 	api, err := client(ctx, blockID, call)
 	if err != nil {
 		return nil, err
 	}
 	now := a.now().Truncate(time.Second)
-	bl := &blocking{cidr: cidr, expires: now.Add(ttl)}
+	bl := &blocking{cidr: cidr, expires: now.Add(ttl), prefixList: plID}
+	if plID != "" {
+		if err := bl.planPrefixList(ctx, api, call, now); err != nil {
+			return nil, err
+		}
+		if call.Params.Str("instance_id") == "" && len(call.Params.List("subnet_ids")) == 0 {
+			return bl, nil
+		}
+	}
 	subs, err := subnets(ctx, api, &bl.Plan, call)
 	if err != nil {
 		return nil, err
@@ -212,8 +244,9 @@ func (bl *blocking) planACL(api API, call action.Call, a acl, now time.Time, lo,
 		return nil
 	}
 
-	// A free rule number, within the quota in both directions.
-	room := len(a.used[0]) < quota && len(a.used[1]) < quota
+	// A free rule number, within the quota in both directions (the quota
+	// counts IPv4, IPv6 and default deny entries alike).
+	room := a.count[0] < quota && a.count[1] < quota
 	free := int32(0)
 	for n := lo; n <= hi && room; n++ {
 		_, in := a.used[0][n]
@@ -237,7 +270,7 @@ func (bl *blocking) planACL(api API, call action.Call, a acl, now time.Time, lo,
 		}
 		if oldest == nil {
 			return action.Mark(action.Permanent, fmt.Errorf("%s: network ACL %s is full (%d ingress, %d egress rules, quota %d) and holds no Firebreak block in %d–%d to recycle",
-				blockID, a.id, len(a.used[0]), len(a.used[1]), quota, lo, hi))
+				blockID, a.id, a.count[0], a.count[1], quota, lo, hi))
 		}
 		b.rule = oldest.rule
 		bl.recycled = append(bl.recycled, ref(oldest.rule)+":"+oldest.cidr)
@@ -283,12 +316,13 @@ func (a BlockIP) Do(ctx context.Context, call action.Call) (action.Values, error
 		call.Log().InfoContext(ctx, "address blocked", "cidr", bl.cidr, "entries", bl.entries, "expires", bl.expires)
 	}
 	return action.Values{
-		"cidr":       action.StringValue(bl.cidr),
-		"entries":    action.ListValue(bl.entries),
-		"expires_at": action.StringValue(bl.expires.Format(time.RFC3339)),
-		"ttl":        action.DurationValue(call.Params.Duration("ttl")),
-		"recycled":   action.ListValue(bl.recycled),
-		"changed":    action.BoolValue(bl.HasWrites() && !call.DryRun),
+		"cidr":           action.StringValue(bl.cidr),
+		"entries":        action.ListValue(bl.entries),
+		"expires_at":     action.StringValue(bl.expires.Format(time.RFC3339)),
+		"ttl":            action.DurationValue(call.Params.Duration("ttl")),
+		"recycled":       action.ListValue(bl.recycled),
+		"prefix_list_id": action.StringValue(bl.prefixList),
+		"changed":        action.BoolValue(bl.HasWrites() && !call.DryRun),
 	}, nil
 }
 
@@ -300,6 +334,17 @@ func (BlockIP) Revert(ctx context.Context, call action.Call, done action.Values)
 		return err
 	}
 	cidr := done.Str("cidr")
+	if id := done.Str("prefix_list_id"); id != "" {
+		err := modifyPrefixList(ctx, api, id, func(pl prefixList) (plChange, error) {
+			if _, ours := pl.blocks[cidr]; ours {
+				return plChange{remove: []string{cidr}}, nil
+			}
+			return plChange{}, nil // gone, or not Firebreak's
+		}, func(plChange) {})
+		if err != nil {
+			return fmt.Errorf("%s: revert: %w", blockID, err)
+		}
+	}
 	byACL := map[string][]int32{}
 	var ids []string
 	for _, e := range done.List("entries") {
@@ -327,7 +372,7 @@ func (BlockIP) Revert(ctx context.Context, call action.Call, done action.Values)
 			if ok && b.cidr != cidr {
 				continue // recycled for another address since
 			}
-			if err := unblock(ctx, api, a, block{rule: rule, cidr: cidr}); err != nil {
+			if _, err := unblock(ctx, api, a, block{rule: rule, cidr: cidr}); err != nil {
 				return fmt.Errorf("%s: revert: %w", blockID, err)
 			}
 		}
@@ -364,20 +409,29 @@ const unblockID = "aws.vpc.unblock_expired"
 func (UnblockExpired) Meta() action.Meta {
 	return action.Meta{
 		ID:      unblockID,
-		Summary: "Remove the IP blocks whose expiry has passed from the network ACLs of a region",
+		Summary: "Remove the IP blocks whose expiry has passed from the network ACLs and prefix lists of a region",
 		Doc: "Reads the " + BlockTagPrefix + "<rule> tags of every network ACL in the target region (or one VPC) and deletes " +
-			"the entries and tag of each block whose expiry is not after now. An entry whose rule number holds another " +
-			"address is left. Run it on a schedule (a playbook on an EventBridge Scheduler event, or `firebreak action run`).",
+			"the entries (IPv4 or IPv6) and tag of each block whose expiry is not after now, reading the ACL again just " +
+			"before so that a block renewed or recycled since is left. Then, in the prefix lists given and every prefix " +
+			"list tagged " + BlocklistTagKey + "=true, removes the entries whose \"firebreak:block until …\" description has " +
+			"expired, by ModifyManagedPrefixList at the version read (a concurrent change reads again); entries " +
+			"Firebreak did not add are never touched. Safe to run from several processes at once: what one removed, " +
+			"the other finds gone. Run it on a schedule: `firebreak serve` sweeps where the ledger records blocks " +
+			"(see docs/sweep.md); a playbook on an EventBridge Scheduler event or `firebreak action run` also do.",
 		Risk: action.Destructive,
 		Params: []action.Param{
 			{Name: "account_id", Type: action.AccountID, Required: true, Target: action.TargetAccount, Doc: "the account whose blocks to expire; must be the call's target account"},
 			{Name: "vpc_id", Type: action.String, Doc: "only this VPC's network ACLs; every VPC when not given"},
+			{Name: "prefix_list_ids", Type: action.StringList, Doc: "prefix lists to sweep besides those tagged " + BlocklistTagKey + "=true"},
 		},
 		Outputs: []action.Field{
-			{Name: "removed", Type: action.StringList, Doc: "the blocks removed, as acl-…:rule:cidr"},
+			{Name: "removed", Type: action.StringList, Doc: "the blocks this run removed (would remove, in a dry run), as acl-…:rule:cidr or pl-…:cidr"},
 			{Name: "next_expiry", Type: action.String, Doc: "the earliest expiry of the blocks left, RFC 3339 UTC; empty when none"},
 		},
-		IAM:         []string{"ec2:DeleteNetworkAclEntry", "ec2:DeleteTags", "ec2:DescribeNetworkAcls"},
+		IAM: []string{
+			"ec2:DeleteNetworkAclEntry", "ec2:DeleteTags", "ec2:DescribeManagedPrefixLists", "ec2:DescribeNetworkAcls",
+			"ec2:GetManagedPrefixListEntries", "ec2:ModifyManagedPrefixList",
+		},
 		Idempotency: action.Idempotent,
 	}
 }
@@ -391,30 +445,79 @@ func (a UnblockExpired) now() time.Time {
 
 type expiry struct {
 	action.Plan
-	removed []string
+	planned []string // what the plan removes
+	mu      sync.Mutex
+	removed []string // what Apply removed
 	next    time.Time
+}
+
+func (ex *expiry) done(what string) {
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	ex.removed = append(ex.removed, what)
+}
+
+func (ex *expiry) later(t time.Time) {
+	if ex.next.IsZero() || t.Before(ex.next) {
+		ex.next = t
+	}
 }
 
 func (a UnblockExpired) planExpiry(ctx context.Context, call action.Call) (*expiry, error) {
 	if acct := call.Params.Str("account_id"); acct != call.Target.Account {
 		return nil, action.Mark(action.Permanent, fmt.Errorf("%s: parameter account_id %s is not the target account %s", unblockID, acct, call.Target.Account))
 	}
+	lists := slices.Clone(call.Params.List("prefix_list_ids"))
+	for i, id := range lists {
+		if err := validPrefixListID(id, fmt.Sprintf("%s: parameter prefix_list_ids[%d]", unblockID, i)); err != nil {
+			return nil, err
+		}
+	}
 	api, err := client(ctx, unblockID, call)
 	if err != nil {
 		return nil, err
 	}
+	ex := &expiry{}
+	now := a.now()
+	if err := ex.planACLs(ctx, api, call, now); err != nil {
+		return nil, err
+	}
+
+	ex.Read("ec2:DescribeManagedPrefixLists", "", "tag:"+BlocklistTagKey+"=true")
+	p := awsec2.NewDescribeManagedPrefixListsPaginator(api, &awsec2.DescribeManagedPrefixListsInput{
+		Filters: []types.Filter{{Name: aws.String("tag:" + BlocklistTagKey), Values: []string{"true"}}},
+	})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%s: prefix lists tagged %s: %w", unblockID, BlocklistTagKey, err)
+		}
+		for _, pl := range out.PrefixLists {
+			lists = append(lists, aws.ToString(pl.PrefixListId))
+		}
+	}
+	slices.Sort(lists)
+	for _, id := range slices.Compact(lists) {
+		if err := ex.planPrefixList(ctx, api, call, id, now); err != nil {
+			return nil, err
+		}
+	}
+	return ex, nil
+}
+
+// planACLs plans the removal of the expired blocks of the region's
+// network ACLs (or one VPC's).
+func (ex *expiry) planACLs(ctx context.Context, api API, call action.Call, now time.Time) error {
 	in := &awsec2.DescribeNetworkAclsInput{}
 	if vpc := call.Params.Str("vpc_id"); vpc != "" {
 		in.Filters = []types.Filter{{Name: aws.String("vpc-id"), Values: []string{vpc}}}
 	}
-	ex := &expiry{}
-	now := a.now()
 	ex.Read("ec2:DescribeNetworkAcls", call.Params.Str("vpc_id"), "")
 	p := awsec2.NewDescribeNetworkAclsPaginator(api, in)
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("%s: network ACLs: %w", unblockID, err)
+			return fmt.Errorf("%s: network ACLs: %w", unblockID, err)
 		}
 		for _, n := range sortedACLs(out.NetworkAcls) {
 			acl := readACL(n)
@@ -429,23 +532,97 @@ func (a UnblockExpired) planExpiry(ctx context.Context, call action.Call) (*expi
 			for _, r := range rules {
 				b := acl.blocks[r]
 				if b.expires.After(now) {
-					if ex.next.IsZero() || b.expires.Before(ex.next) {
-						ex.next = b.expires
-					}
+					ex.later(b.expires)
 					continue
 				}
-				ex.removed = append(ex.removed, acl.id+":"+strconv.Itoa(int(r))+":"+b.cidr)
+				what := acl.id + ":" + strconv.Itoa(int(r)) + ":" + b.cidr
+				ex.planned = append(ex.planned, what)
 				ex.Write("ec2:DeleteNetworkAclEntry", acl.id, fmt.Sprintf("rule %d (%s, expired %s), both directions", r, b.cidr, b.expires.Format(time.RFC3339)), func(ctx context.Context) error {
-					if err := unblock(ctx, api, acl, b); err != nil {
+					removed, err := unblockIfUnchanged(ctx, api, acl.id, b)
+					if err != nil {
 						return fmt.Errorf("%s: %w", unblockID, err)
 					}
-					call.Log().InfoContext(ctx, "expired block removed", "acl", acl.id, "rule", b.rule, "cidr", b.cidr)
+					if removed {
+						ex.done(what)
+						call.Log().InfoContext(ctx, "expired block removed", "acl", acl.id, "rule", b.rule, "cidr", b.cidr, "expired", b.expires)
+					}
 					return nil
 				})
 			}
 		}
 	}
-	return ex, nil
+	return nil
+}
+
+// unblockIfUnchanged reads the ACL again and removes the block if its tag
+// still records it: since the plan, another process may have removed it,
+// or a run renewed or recycled its rule number. removed says whether this
+// call deleted an entry.
+func unblockIfUnchanged(ctx context.Context, api API, aclID string, b block) (removed bool, err error) {
+	out, err := api.DescribeNetworkAcls(ctx, &awsec2.DescribeNetworkAclsInput{NetworkAclIds: []string{aclID}})
+	if action.ErrorCode(err) == "InvalidNetworkAclID.NotFound" {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("network ACL %s: %w", aclID, err)
+	}
+	if len(out.NetworkAcls) != 1 {
+		return false, nil
+	}
+	a := readACL(out.NetworkAcls[0])
+	cur, ok := a.blocks[b.rule]
+	if !ok || cur.cidr != b.cidr || !cur.created.Equal(b.created) || !cur.expires.Equal(b.expires) {
+		return false, nil
+	}
+	return unblock(ctx, api, a, b)
+}
+
+// planPrefixList plans the removal of the expired Firebreak entries of
+// one prefix list.
+func (ex *expiry) planPrefixList(ctx context.Context, api API, call action.Call, id string, now time.Time) error {
+	ex.Read("ec2:GetManagedPrefixListEntries", id, "")
+	pl, err := readPrefixList(ctx, api, id)
+	if err != nil {
+		return fmt.Errorf("%s: %w", unblockID, err)
+	}
+	for _, e := range pl.badDescs {
+		call.Log().WarnContext(ctx, "prefix-list entry ignored", "error", e)
+	}
+	expired := func(pl prefixList) (plChange, error) {
+		var c plChange
+		for cidr, b := range pl.blocks {
+			if !b.expires.After(now) {
+				c.remove = append(c.remove, cidr)
+			}
+		}
+		slices.Sort(c.remove)
+		return c, nil
+	}
+	first, _ := expired(pl)
+	for _, b := range pl.blocks {
+		if b.expires.After(now) {
+			ex.later(b.expires)
+		}
+	}
+	if first.empty() {
+		return nil
+	}
+	for _, cidr := range first.remove {
+		ex.planned = append(ex.planned, id+":"+cidr)
+	}
+	ex.Write("ec2:ModifyManagedPrefixList", id, first.String()+" (expired)", func(ctx context.Context) error {
+		err := modifyPrefixList(ctx, api, id, expired, func(c plChange) {
+			for _, cidr := range c.remove {
+				ex.done(id + ":" + cidr)
+				call.Log().InfoContext(ctx, "expired prefix-list block removed", "prefix_list", id, "cidr", cidr)
+			}
+		})
+		if err != nil {
+			return fmt.Errorf("%s: %w", unblockID, err)
+		}
+		return nil
+	})
+	return nil
 }
 
 // Check reports the calls Do would make, changing nothing.
@@ -466,9 +643,13 @@ func (a UnblockExpired) Do(ctx context.Context, call action.Call) (action.Values
 	if err := ex.Apply(ctx, call); err != nil {
 		return nil, err
 	}
+	removed := ex.removed
+	if call.DryRun {
+		removed = ex.planned
+	}
 	next := ""
 	if !ex.next.IsZero() {
 		next = ex.next.Format(time.RFC3339)
 	}
-	return action.Values{"removed": action.ListValue(ex.removed), "next_expiry": action.StringValue(next)}, nil
+	return action.Values{"removed": action.ListValue(removed), "next_expiry": action.StringValue(next)}, nil
 }

@@ -26,6 +26,9 @@ type API interface {
 	DeleteNetworkAclEntry(ctx context.Context, in *awsec2.DeleteNetworkAclEntryInput, opts ...func(*awsec2.Options)) (*awsec2.DeleteNetworkAclEntryOutput, error)
 	CreateTags(ctx context.Context, in *awsec2.CreateTagsInput, opts ...func(*awsec2.Options)) (*awsec2.CreateTagsOutput, error)
 	DeleteTags(ctx context.Context, in *awsec2.DeleteTagsInput, opts ...func(*awsec2.Options)) (*awsec2.DeleteTagsOutput, error)
+	DescribeManagedPrefixLists(ctx context.Context, in *awsec2.DescribeManagedPrefixListsInput, opts ...func(*awsec2.Options)) (*awsec2.DescribeManagedPrefixListsOutput, error)
+	GetManagedPrefixListEntries(ctx context.Context, in *awsec2.GetManagedPrefixListEntriesInput, opts ...func(*awsec2.Options)) (*awsec2.GetManagedPrefixListEntriesOutput, error)
+	ModifyManagedPrefixList(ctx context.Context, in *awsec2.ModifyManagedPrefixListInput, opts ...func(*awsec2.Options)) (*awsec2.ModifyManagedPrefixListOutput, error)
 }
 
 var _ API = (*awsec2.Client)(nil)
@@ -88,25 +91,36 @@ func parseBlockTag(key, value string) (b block, ok bool, err error) {
 
 // acl is what the actions know of one network ACL.
 type acl struct {
-	id      string
-	used    [2]map[int32]types.NetworkAclEntry // [ingress, egress], by rule number, without 32767
-	blocks  map[int32]block                    // Firebreak's blocks, by rule
+	id   string
+	used [2]map[int32]types.NetworkAclEntry // [ingress, egress], by rule number, without the default denies
+	// count is the number of entries per direction as the quota counts
+	// them: IPv4 and IPv6 alike, the default denies (32767 for IPv4,
+	// 32768 for IPv6) included.
+	count   [2]int
+	blocks  map[int32]block // Firebreak's blocks, by rule
 	badTags []error
+}
+
+// entryCIDR is the range of a network ACL entry, IPv4 or IPv6.
+func entryCIDR(e types.NetworkAclEntry) string {
+	if c := aws.ToString(e.CidrBlock); c != "" {
+		return c
+	}
+	return aws.ToString(e.Ipv6CidrBlock)
 }
 
 func readACL(a types.NetworkAcl) acl {
 	out := acl{id: aws.ToString(a.NetworkAclId), blocks: map[int32]block{}}
 	out.used[0], out.used[1] = map[int32]types.NetworkAclEntry{}, map[int32]types.NetworkAclEntry{}
 	for _, e := range a.Entries {
-		n := aws.ToInt32(e.RuleNumber)
-		if n >= 32767 {
-			continue
-		}
 		dir := 0
 		if aws.ToBool(e.Egress) {
 			dir = 1
 		}
-		out.used[dir][n] = e
+		out.count[dir]++
+		if n := aws.ToInt32(e.RuleNumber); n < 32767 {
+			out.used[dir][n] = e
+		}
 	}
 	for _, t := range a.Tags {
 		b, ok, err := parseBlockTag(aws.ToString(t.Key), aws.ToString(t.Value))
@@ -124,7 +138,7 @@ func readACL(a types.NetworkAcl) acl {
 func (a acl) denies(n int32, cidr string) bool {
 	for _, m := range a.used {
 		e, ok := m[n]
-		if !ok || e.RuleAction != types.RuleActionDeny || aws.ToString(e.CidrBlock) != cidr || aws.ToString(e.Protocol) != "-1" {
+		if !ok || e.RuleAction != types.RuleActionDeny || entryCIDR(e) != cidr || aws.ToString(e.Protocol) != "-1" {
 			return false
 		}
 	}
@@ -148,18 +162,25 @@ func direction(egress bool) string {
 }
 
 // deny writes the deny entry of a block in one direction; replace says
-// whether an entry holds the rule number already.
+// whether an entry holds the rule number already. An IPv6 range goes in
+// Ipv6CidrBlock, an IPv4 one in CidrBlock.
 func deny(ctx context.Context, api API, aclID string, n int32, egress bool, cidr string, replace bool) error {
+	var v4, v6 *string
+	if isIPv6(cidr) {
+		v6 = aws.String(cidr)
+	} else {
+		v4 = aws.String(cidr)
+	}
 	var err error
 	if replace {
 		_, err = api.ReplaceNetworkAclEntry(ctx, &awsec2.ReplaceNetworkAclEntryInput{
 			NetworkAclId: aws.String(aclID), RuleNumber: aws.Int32(n), Egress: aws.Bool(egress),
-			Protocol: aws.String("-1"), RuleAction: types.RuleActionDeny, CidrBlock: aws.String(cidr),
+			Protocol: aws.String("-1"), RuleAction: types.RuleActionDeny, CidrBlock: v4, Ipv6CidrBlock: v6,
 		})
 	} else {
 		_, err = api.CreateNetworkAclEntry(ctx, &awsec2.CreateNetworkAclEntryInput{
 			NetworkAclId: aws.String(aclID), RuleNumber: aws.Int32(n), Egress: aws.Bool(egress),
-			Protocol: aws.String("-1"), RuleAction: types.RuleActionDeny, CidrBlock: aws.String(cidr),
+			Protocol: aws.String("-1"), RuleAction: types.RuleActionDeny, CidrBlock: v4, Ipv6CidrBlock: v6,
 		})
 	}
 	if err != nil {
@@ -174,22 +195,41 @@ func deny(ctx context.Context, api API, aclID string, n int32, egress bool, cidr
 	return nil
 }
 
+// isIPv6 reports whether cidr is an IPv6 range.
+func isIPv6(cidr string) bool {
+	p, err := netip.ParsePrefix(cidr)
+	return err == nil && p.Addr().Is6()
+}
+
 // unblock deletes a block's entries (those still denying its CIDR) and
-// its tag.
-func unblock(ctx context.Context, api API, a acl, b block) error {
+// its tag. A block read from its tag (created set) loses the tag only if
+// the tag still holds that block: a run that recycled the rule number
+// since keeps its own.
+//
+// removed says whether this call deleted the first entry it found: of two
+// processes removing the same block at once, exactly one deletes it, the
+// other finding it gone.
+func unblock(ctx context.Context, api API, a acl, b block) (removed bool, err error) {
+	first := true
 	for dir, m := range a.used {
 		e, ok := m[b.rule]
-		if !ok || e.RuleAction != types.RuleActionDeny || aws.ToString(e.CidrBlock) != b.cidr {
+		if !ok || e.RuleAction != types.RuleActionDeny || entryCIDR(e) != b.cidr {
 			continue
 		}
 		_, err := api.DeleteNetworkAclEntry(ctx, &awsec2.DeleteNetworkAclEntryInput{NetworkAclId: aws.String(a.id), RuleNumber: aws.Int32(b.rule), Egress: aws.Bool(dir == 1)})
 		if err != nil && action.ErrorCode(err) != "InvalidNetworkAclEntry.NotFound" {
-			return fmt.Errorf("delete %s rule %d of %s: %w", direction(dir == 1), b.rule, a.id, err)
+			return removed, fmt.Errorf("delete %s rule %d of %s: %w", direction(dir == 1), b.rule, a.id, err)
+		}
+		if first {
+			removed, first = err == nil, false
 		}
 	}
-	_, err := api.DeleteTags(ctx, &awsec2.DeleteTagsInput{Resources: []string{a.id}, Tags: []types.Tag{{Key: aws.String(BlockTagPrefix + strconv.Itoa(int(b.rule)))}}})
-	if err != nil {
-		return fmt.Errorf("untag block %d of %s: %w", b.rule, a.id, err)
+	tag := types.Tag{Key: aws.String(BlockTagPrefix + strconv.Itoa(int(b.rule)))}
+	if !b.created.IsZero() {
+		tag.Value = aws.String(b.tagValue())
 	}
-	return nil
+	if _, err := api.DeleteTags(ctx, &awsec2.DeleteTagsInput{Resources: []string{a.id}, Tags: []types.Tag{tag}}); err != nil {
+		return removed, fmt.Errorf("untag block %d of %s: %w", b.rule, a.id, err)
+	}
+	return removed, nil
 }

@@ -233,13 +233,14 @@ func TestBlockExtendsNeverShortens(t *testing.T) {
 	}
 }
 
-// The web ACL holds 2 ingress rules of its own, so with the quota of 20 it
-// takes 18 blocks; the 19th recycles the oldest.
+// The web ACL holds 2 ingress rules of its own and the default deny, which
+// AWS counts in the quota of 20, so it takes 17 blocks; the 18th recycles
+// the oldest.
 func TestBlockQuotaRecyclesOldest(t *testing.T) {
 	f := newFixture(t)
 	block := vpc.BlockIP{Now: f.clock}
 	ip := func(i int) string { return fmt.Sprintf("198.18.0.%d", i) }
-	for i := 1; i <= 18; i++ {
+	for i := 1; i <= 17; i++ {
 		f.now = f.now.Add(time.Minute)
 		out, err := block.Do(context.Background(), f.call(f.blockParams(ip(i), time.Hour)))
 		if err != nil {
@@ -268,8 +269,8 @@ func TestBlockQuotaRecyclesOldest(t *testing.T) {
 			rule1 = append(rule1, e.CIDR)
 		}
 	}
-	if in != vpc.Quota {
-		t.Errorf("ingress rules = %d; want the quota, %d", in, vpc.Quota)
+	if in != vpc.Quota-1 {
+		t.Errorf("numbered ingress rules = %d; want the quota less the default deny, %d", in, vpc.Quota-1)
 	}
 	if diff := cmp.Diff(rule1, []string{attacker + "/32", attacker + "/32"}); diff != "" {
 		t.Errorf("rule 1 (-got +want):\n%s", diff)
@@ -308,7 +309,12 @@ func TestBlockBadCalls(t *testing.T) {
 		params action.Values
 		want   string
 	}{
-		{"ipv6", f.blockParams("2001:db8::1", time.Hour), "only IPv4"},
+		{"zone", f.blockParams("fe80::1%eth0", time.Hour), "zone"},
+		{"bad prefix list", func() action.Values {
+			p := f.blockParams(attacker, time.Hour)
+			p["prefix_list_id"] = action.StringValue("sg-0123456789abcdef0")
+			return p
+		}(), "prefix_list_id: \"sg-0123456789abcdef0\" is not a prefix list id"},
 		{"zero ttl", f.blockParams(attacker, 0), "parameter ttl 0s"},
 		{"no subnet", noSubnet, "give instance_id"},
 		{"unknown instance", func() action.Values {
