@@ -73,6 +73,9 @@ type Options struct {
 	// (the sandbox's); WebhookHTTPClient fetches them.
 	WebhookCertHosts  []string
 	WebhookHTTPClient *http.Client
+	// ApprovalTimeout is how long an approval the guardrail asks for
+	// waits when the step sets no timeout (runner.Options); 1h when 0.
+	ApprovalTimeout time.Duration
 	// IngestOnly makes an App that records incidents and enqueues their
 	// runs but never executes them (replay, the Lambda entry): a serve
 	// process executes them. It needs no AWS identity.
@@ -156,10 +159,15 @@ func New(ctx context.Context, o Options) (a *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	ann, announceSteps, err := announcer(o, a.store)
+	if err != nil {
+		return nil, err
+	}
 	a.runner, err = runner.New(runner.Options{
 		Ledger: a.store, Plans: plans, Guard: guard, Clients: a.clients, Logger: log,
 		Concurrency: o.Concurrency, Notify: obs, Observer: obs,
-		Report: report,
+		Report: report, Announcer: ann, AnnounceSteps: announceSteps,
+		ApprovalTimeout: o.ApprovalTimeout,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
@@ -465,6 +473,21 @@ func (o *observe) ApprovalApplied(a ledger.Approval) {
 	if !a.Decided.IsZero() && !a.Requested.IsZero() {
 		o.m.ApprovalWaited(a.Decided.Sub(a.Requested))
 	}
+}
+
+// announcer builds what posts approval requests, decisions and (with
+// notify.slack.steps: all) every step's end to Slack as runs go on: nil
+// without notify.slack, with steps: none, or for an ingest-only App.
+func announcer(o Options, store ledger.Store) (runner.Announcer, bool, error) {
+	s := o.Config.Notify.Slack
+	if o.IngestOnly || s == nil || s.Steps == config.SlackStepsNone {
+		return nil, false, nil
+	}
+	reg, err := catalog.Registry()
+	if err != nil {
+		return nil, false, fmt.Errorf("app: %w", err)
+	}
+	return slack.NewAnnouncer(*s, store, reg), s.Steps == config.SlackStepsAll, nil
 }
 
 // reporter builds what tells people about an incident once its run has

@@ -146,7 +146,19 @@ type Slack struct {
 	WebhookURL    secret.String `yaml:"webhook_url"`    // incoming webhook; required
 	SigningSecret secret.String `yaml:"signing_secret"` // verifies interactive (approval) requests; required when approvers are set
 	Approvers     []string      `yaml:"approvers"`      // Slack user ids (U…) who may approve
+	// Steps says which steps are posted as they go: approvals (default)
+	// posts each approval request with Approve/Deny buttons and each
+	// decision taken outside Slack; all posts, besides, every step that
+	// ends; none posts neither (the end-of-run report is still sent).
+	Steps string `yaml:"steps"`
 }
+
+// The values of notify.slack.steps.
+const (
+	SlackStepsAll       = "all"
+	SlackStepsApprovals = "approvals"
+	SlackStepsNone      = "none"
+)
 
 // Email sends reports by SES or SMTP.
 type Email struct {
@@ -210,6 +222,7 @@ const (
 	DefaultPlaybooksDir      = "playbooks"
 	DefaultBudgetOver        = "approve"
 	DefaultEmailVia          = "ses"
+	DefaultSlackSteps        = SlackStepsApprovals
 	DefaultSMTPPort          = 587
 	DefaultAITimeout         = 30 * time.Second
 )
@@ -255,6 +268,9 @@ func applyDefaults(c *Config) {
 	setString(&c.Playbooks.Dir, DefaultPlaybooksDir)
 	for i := range c.Guardrails.Budgets {
 		setString(&c.Guardrails.Budgets[i].Over, DefaultBudgetOver)
+	}
+	if s := c.Notify.Slack; s != nil {
+		setString(&s.Steps, DefaultSlackSteps)
 	}
 	if e := c.Notify.Email; e != nil {
 		setString(&e.Via, DefaultEmailVia)

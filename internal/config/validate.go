@@ -271,6 +271,7 @@ func (n Notify) validate(v *validator, p string) {
 				v.errorf(fmt.Sprintf("%s.approvers[%d]", sp, i), "%q is not a Slack user id such as U024BE7LH", a)
 			}
 		}
+		oneOf(v, sp+".steps", s.Steps, SlackStepsAll, SlackStepsApprovals, SlackStepsNone)
 	}
 	if e := n.Email; e != nil {
 		ep := p + ".email"

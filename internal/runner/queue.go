@@ -23,6 +23,7 @@ const (
 	kindExpiry  = "firebreak.approval_expiry"
 	kindWake    = "firebreak.wake"
 	kindReport  = "firebreak.report"
+	kindNotice  = "firebreak.notice"
 )
 
 // advanceArgs is the one job of a run: it executes every step it can and,
@@ -220,7 +221,7 @@ func newQueue(store ledger.Store, c queueConfig) (queue, error) {
 // gone. On PostgreSQL, where replicas share the queue, River's rescuer does
 // this after RescueStuckJobsAfter.
 func recoverSQLite(ctx context.Context, db *sql.DB) error {
-	_, err := db.ExecContext(ctx, `UPDATE river_job SET state = 'available' WHERE state = 'running' AND kind IN (?, ?, ?)`, kindAdvance, kindExpiry, kindWake)
+	_, err := db.ExecContext(ctx, `UPDATE river_job SET state = 'available' WHERE state = 'running' AND kind IN (?, ?, ?, ?)`, kindAdvance, kindExpiry, kindWake, kindNotice)
 	if err != nil {
 		return fmt.Errorf("runner: recover interrupted jobs: %w", err)
 	}

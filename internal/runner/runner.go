@@ -51,6 +51,14 @@ type Options struct {
 	// a crash after sending and before the job completes sends again.
 	// Never called in Check mode.
 	Report func(ctx context.Context, incidentID, runID string) error
+	// Announcer, when set, is told of each approval request as it is
+	// committed, of each decision as the runner applies it and, with
+	// AnnounceSteps, of each step that ends: serve posts them to Slack.
+	// Each is its own River job, inserted with the transition it tells
+	// of (see Announcer). Never called in Check mode.
+	Announcer Announcer
+	// AnnounceSteps announces every step that ends, besides approvals.
+	AnnounceSteps bool
 	// ApprovalTimeout is how long an approval the guardrail asks for (a
 	// spent budget) waits when the step sets no approval timeout; 1h when 0.
 	ApprovalTimeout time.Duration
@@ -62,8 +70,10 @@ type Options struct {
 	PassTimeout time.Duration
 	// Probe, when set, is called at every step boundary: with Before after
 	// the step's running transition has committed and before the action is
-	// called, and with After once the action returned and before the
-	// outcome is committed. The crash test kills the process there.
+	// called, with After once the action returned and before the outcome
+	// is committed, and with Asked once an approval request (and its
+	// announcement's job) has committed. The crash test kills the process
+	// there.
 	Probe func(step string, at Point)
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
@@ -86,6 +96,7 @@ type Point string
 const (
 	Before Point = "before"
 	After  Point = "after"
+	Asked  Point = "asked"
 )
 
 // Runner turns matched events into durable, guarded runs of playbooks.
@@ -105,6 +116,9 @@ type Runner struct {
 	probe    func(string, Point)
 	now      func() time.Time
 
+	announcer     Announcer
+	announceSteps bool
+
 	approvalTimeout time.Duration
 }
 
@@ -117,7 +131,7 @@ func New(o Options) (*Runner, error) {
 	r := &Runner{
 		store: o.Ledger, plans: map[string]*playbook.Plan{}, matcher: pattern.NewMatcher(), triggers: map[string]string{},
 		guard: o.Guard, clients: o.Clients, log: o.Logger, check: o.Check, report: o.Report, observer: o.Observer, probe: o.Probe, now: o.Now,
-		approvalTimeout: o.ApprovalTimeout,
+		approvalTimeout: o.ApprovalTimeout, announcer: o.Announcer, announceSteps: o.AnnounceSteps,
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
@@ -161,6 +175,7 @@ func New(o Options) (*Runner, error) {
 	river.AddWorker(workers, &expiryWorker{r: r})
 	river.AddWorker(workers, &wakeWorker{r: r})
 	river.AddWorker(workers, &reportWorker{r: r})
+	river.AddWorker(workers, &noticeWorker{r: r})
 	pass := o.PassTimeout
 	if pass <= 0 {
 		pass = 30 * time.Minute

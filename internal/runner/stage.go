@@ -67,6 +67,7 @@ func (w *Work) key() action.Key {
 // state in w changes only once the transaction has committed.
 func (r *Runner) transition(ctx context.Context, w *Work, to ledger.StepStatus, output any, errText string, extra func(ledger.Tx, jobs) error) error {
 	from := w.row.Status
+	notices := r.noticesFor(w, from, to)
 	var row ledger.Step
 	err := r.q.update(ctx, func(tx ledger.Tx, j jobs) error {
 		if w.pendingGuard != nil {
@@ -78,6 +79,11 @@ func (r *Runner) transition(ctx context.Context, w *Work, to ledger.StepStatus, 
 		row, err = tx.TransitionStep(ctx, ledger.Transition{StepKey: w.row.StepKey, From: from, To: to, Attempt: w.row.Attempt, Output: output, Error: errText})
 		if err != nil {
 			return err
+		}
+		for _, n := range notices {
+			if err := r.announce(ctx, j, n); err != nil {
+				return err
+			}
 		}
 		if extra != nil {
 			return extra(tx, j)
@@ -213,10 +219,11 @@ func (s approvalStage) ask(ctx context.Context, w *Work) (bool, error) {
 	if onTimeout == "" {
 		onTimeout = string(ledger.Deny)
 	}
+	planned := s.r.planned(ctx, w) // before the deadline is set: a dry run takes time
 	expires := s.r.now().Add(timeout)
 	w.deadline = expires
 	w.note("approval: requested, expires %s (then %s): %s", expires.UTC().Format(time.RFC3339), onTimeout, why)
-	return false, s.r.transition(ctx, w, ledger.StepAwaitingApproval, nil, "", func(tx ledger.Tx, j jobs) error {
+	err = s.r.transition(ctx, w, ledger.StepAwaitingApproval, nil, "", func(tx ledger.Tx, j jobs) error {
 		a, err := tx.RequestApproval(ctx, ledger.ApprovalRequest{
 			IncidentID: w.IncidentID, Step: w.row.StepKey, RequestedBy: "firebreak playbook " + w.Playbook,
 			What: fmt.Sprintf("%s %s", w.Action.ID, w.Params), Why: why, Expires: expires,
@@ -224,9 +231,19 @@ func (s approvalStage) ask(ctx context.Context, w *Work) (bool, error) {
 		if err != nil {
 			return err
 		}
+		if err := s.r.announce(ctx, j, noticeArgs{
+			What: ApprovalRequested, IncidentID: w.IncidentID, RunID: w.row.RunID, StepID: w.row.StepID, Item: w.row.Item,
+			ApprovalID: a.ID, Planned: planned,
+		}); err != nil {
+			return err
+		}
 		return j.insert(ctx, expiryArgs{ApprovalID: a.ID, RunID: w.row.RunID, IncidentID: w.IncidentID, OnTimeout: onTimeout},
 			&river.InsertOpts{ScheduledAt: expires})
 	})
+	if err == nil && s.r.probe != nil {
+		s.r.probe(w.Step, Asked)
+	}
+	return false, err
 }
 
 // actStage calls the action: the running transition commits first, then

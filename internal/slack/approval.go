@@ -53,6 +53,7 @@ func ForApproval(rep ledger.Report, approvalID string, reg *action.Registry) (St
 		return Step{}, fmt.Errorf("slack message: incident %s: step %s[%d]: params: %w", rep.Incident.ID, a.Step.StepID, a.Step.Item, err)
 	}
 	s.Params = params
+	s.Evidence = stepOutputs(rep, a.Step)
 	ev := rep.Evidence
 	if len(ev) > maxEvidence {
 		ev = ev[len(ev)-maxEvidence:]
@@ -91,4 +92,35 @@ func paramList(raw json.RawMessage) ([]Param, error) {
 	}
 	slices.SortFunc(out, func(a, b Param) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
+}
+
+// stepOutputs returns, one line each, the outputs of the steps of key's
+// run that succeeded before it asked: what the playbook learnt so far.
+func stepOutputs(rep ledger.Report, key ledger.StepKey) []string {
+	var out []string
+	for _, r := range rep.Runs {
+		if r.ID != key.RunID {
+			continue
+		}
+		for _, st := range r.Steps {
+			if st.StepKey == key || st.Status != ledger.StepSucceeded {
+				continue
+			}
+			params, err := paramList(st.Output)
+			if err != nil || len(params) == 0 {
+				continue
+			}
+			out = append(out, fmt.Sprintf("output of step %s%s: %s", st.StepID, stepSuffix(st.Item), clip(paramLine(params), 300)))
+		}
+	}
+	return out
+}
+
+// paramLine prints parameters as name=value, comma separated.
+func paramLine(ps []Param) string {
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		parts[i] = p.Name + "=" + p.Value
+	}
+	return strings.Join(parts, ", ")
 }

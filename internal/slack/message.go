@@ -24,6 +24,9 @@ type Step struct {
 	Action   string // the action's id, such as aws.iam.disable_access_key
 	Summary  string // what the action does, in a sentence
 	Params   []Param
+	// Planned are the AWS calls the step would make, one line each, from
+	// its action's dry run; empty when the action cannot tell.
+	Planned  []string
 	Evidence []string // what is known so far, one line each
 	// Approval asks for a decision with Approve and Deny buttons, until
 	// Expires.
@@ -76,6 +79,14 @@ func StepMessage(s Step) ([]byte, error) {
 			fields = append(fields, mrkdwn(clip(fmt.Sprintf("*%s*\n`%s`", escape(p.Name), escape(ledger.RedactText(p.Value))), 2000)))
 		}
 		blocks = append(blocks, block{Type: "section", Fields: fields})
+	}
+	if len(s.Planned) > 0 {
+		var pl strings.Builder
+		pl.WriteString("*AWS calls it would make (dry run):*")
+		for _, c := range s.Planned {
+			pl.WriteString("\n• " + escape(ledger.RedactText(c)))
+		}
+		blocks = append(blocks, section(pl.String()))
 	}
 	why := fmt.Sprintf("*Why:* %s\n*Finding:* `%s`  *Severity:* %s (%s)  *Account:* %s  *Region:* %s",
 		escape(inc.Title), escape(inc.FindingType), escape(inc.SeverityLabel), strconv.FormatFloat(inc.Severity, 'f', -1, 64), escape(inc.Account), escape(inc.Region))
