@@ -334,6 +334,11 @@ func TestSlackApprovalFlow(t *testing.T) {
 	if strings.Contains(f.slack.raw(), "XXXXSECRETPATH") {
 		t.Errorf("a message carries the webhook URL")
 	}
+	for _, k := range f.sb.Keys() {
+		if c, err := f.sb.KeyCredentials(k.AccessKeyID); err == nil && c.SecretAccessKey != "" && strings.Contains(f.slack.raw(), c.SecretAccessKey) {
+			t.Errorf("a message carries the secret of %s", k.AccessKeyID)
+		}
+	}
 }
 
 // A decision taken with firebreak approve (runner.Decide, the CLI's path)

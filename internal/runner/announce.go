@@ -159,7 +159,7 @@ func (r *Runner) planned(ctx context.Context, w *Work) []plannedCall {
 	}
 	out := make([]plannedCall, 0, len(calls))
 	for _, c := range calls {
-		out = append(out, plannedCall{Operation: c.Operation, Resource: c.Resource, Detail: c.Detail})
+		out = append(out, plannedCall{Operation: c.Operation, Resource: ledger.RedactText(c.Resource), Detail: ledger.RedactText(c.Detail)})
 	}
 	return out
 }

@@ -15,6 +15,11 @@
 // where and why to the ledger and wakes the run. The message is then
 // replaced through the payload's response_url with who decided and when.
 //
+// Announcer is the runner's Announcer in serve: it posts each approval
+// request (with the AWS calls the step's dry run would make), each
+// decision taken outside Slack and, with notify.slack.steps: all, each
+// step's end (FinishedMessage), reading what it says from the ledger.
+//
 // The buttons carry only the incident id, step id and for_each item;
 // no secret reaches Slack, the ledger or a log through this package.
 package slack
