@@ -5,22 +5,28 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/firebreak-sec/firebreak/internal/action"
 	"github.com/firebreak-sec/firebreak/internal/action/catalog"
+	"github.com/firebreak-sec/firebreak/internal/action/ec2"
+	"github.com/firebreak-sec/firebreak/internal/action/vpc"
 	"github.com/firebreak-sec/firebreak/internal/guardrail"
 	"github.com/firebreak-sec/firebreak/internal/ledger"
 	"github.com/firebreak-sec/firebreak/internal/playbook"
 	"github.com/firebreak-sec/firebreak/internal/runner"
 	"github.com/firebreak-sec/firebreak/internal/samples"
 	"github.com/firebreak-sec/firebreak/internal/sandbox"
+	"github.com/firebreak-sec/firebreak/internal/sandbox/sandboxtest"
 )
 
 const attackerIP = "203.0.113.66"
@@ -55,9 +61,46 @@ func bruteForce(t testing.TB, instance, findingID string, severity float64) []by
 	return out
 }
 
+// builtinPlan is the built-in ec2-compromise playbook, compiled with
+// every action.
+func builtinPlan(t testing.TB) *playbook.Plan {
+	t.Helper()
+	reg, err := catalog.Registry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plans, err := playbook.Builtin(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(plans, func(p *playbook.Plan) bool { return p.Name() == "ec2-compromise" })
+	if i < 0 {
+		t.Fatal("no built-in ec2-compromise playbook")
+	}
+	return plans[i]
+}
+
+// planSteps lists the playbook's step ids in order.
+func planSteps(p *playbook.Plan) []string {
+	var out []string
+	for _, st := range p.Stages() {
+		for _, s := range st.Steps() {
+			out = append(out, s.ID())
+		}
+	}
+	return out
+}
+
+// playbookOpts configure playbookRunner.
+type playbookOpts struct {
+	budgets []guardrail.Budget
+	// probe is the runner's step-boundary probe (runner.Options.Probe).
+	probe func(step string, at runner.Point)
+}
+
 // playbookRunner runs the built-in ec2-compromise playbook on the
 // fixture's sandbox with a SQLite ledger and the given budgets.
-func (f *fixture) playbookRunner(budgets ...guardrail.Budget) (*runner.Runner, ledger.Store) {
+func (f *fixture) playbookRunner(o playbookOpts) (*runner.Runner, ledger.Store) {
 	f.t.Helper()
 	ctx := context.Background()
 	store, err := ledger.OpenSQLite(ctx, filepath.Join(f.t.TempDir(), "ledger.db"), ledger.Options{MigrateRiver: true})
@@ -65,18 +108,7 @@ func (f *fixture) playbookRunner(budgets ...guardrail.Budget) (*runner.Runner, l
 		f.t.Fatal(err)
 	}
 	f.t.Cleanup(func() { _ = store.Close() })
-	reg, err := catalog.Registry()
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	plans, err := playbook.Builtin(reg)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	i := slices.IndexFunc(plans, func(p *playbook.Plan) bool { return p.Name() == "ec2-compromise" })
-	if i < 0 {
-		f.t.Fatal("no built-in ec2-compromise playbook")
-	}
+	plan := builtinPlan(f.t)
 	cfg, err := f.clients.Config(ctx, action.Target{Account: account, Region: region})
 	if err != nil {
 		f.t.Fatal(err)
@@ -85,13 +117,13 @@ func (f *fixture) playbookRunner(budgets ...guardrail.Budget) (*runner.Runner, l
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	g, err := guardrail.New(guardrail.Config{Budgets: budgets}, guardrail.Options{Self: []guardrail.Identity{self}, Clients: f.clients, Ledger: store})
+	g, err := guardrail.New(guardrail.Config{Budgets: o.budgets}, guardrail.Options{Self: []guardrail.Identity{self}, Clients: f.clients, Ledger: store})
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	r, err := runner.New(runner.Options{
-		Ledger: store, Plans: plans[i : i+1], Guard: g, Clients: f.clients, Concurrency: 4,
-		Logger: slog.New(slog.NewTextHandler(f.log, nil)), PollInterval: 20 * time.Millisecond,
+		Ledger: store, Plans: []*playbook.Plan{plan}, Guard: g, Clients: f.clients, Concurrency: 4,
+		Logger: slog.New(slog.NewTextHandler(f.log, nil)), PollInterval: 20 * time.Millisecond, Probe: o.probe,
 	})
 	if err != nil {
 		f.t.Fatal(err)
@@ -109,7 +141,7 @@ func (f *fixture) playbookRunner(budgets ...guardrail.Budget) (*runner.Runner, l
 // "step[item]=status" of each incident's steps.
 func settled(t *testing.T, store ledger.Store, step string, incidents ...string) map[string]map[string]string {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		out := map[string]map[string]string{}
 		busy := false
@@ -137,59 +169,163 @@ func settled(t *testing.T, store ledger.Store, step string, incidents ...string)
 			return out
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("steps still running after 30s: %v", out)
+			t.Fatalf("steps still running after 60s: %v", out)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 }
 
-// The built-in playbook, on the real GuardDuty sample aimed at web-1 at
-// high severity: every step succeeds, and the sandbox shows the evidence
-// kept and the instance contained.
+// stepRow returns the ledger's row of a step of an incident.
+func stepRow(t *testing.T, store ledger.Store, incident, step string, item int) ledger.Step {
+	t.Helper()
+	rep, err := store.Report(context.Background(), incident)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, run := range rep.Runs {
+		for _, s := range run.Steps {
+			if s.StepID == step && s.Item == item {
+				return s
+			}
+		}
+	}
+	t.Fatalf("incident %s has no step %s[%d]", incident, step, item)
+	return ledger.Step{}
+}
+
+// readsWith reports the error code of an S3 read with creds from the
+// attacker's address, "" when it worked.
+func (f *fixture) readsWith(creds sandbox.Credentials) string {
+	f.t.Helper()
+	cfg := sandboxtest.Config(f.t, f.sb, creds, sandbox.WithSourceIP(attackerIP))
+	out, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).GetObject(context.Background(),
+		&s3.GetObjectInput{Bucket: aws.String("acme-customer-data"), Key: aws.String("customers.csv")})
+	if err != nil {
+		return action.ErrorCode(err)
+	}
+	_ = out.Body.Close()
+	return ""
+}
+
+// The built-in playbook end to end, on the real GuardDuty sample aimed
+// at web-1 at high severity (no approval): every step succeeds and the
+// sandbox shows it: the evidence kept (one snapshot, tags, termination
+// protection), the instance isolated (quarantine group, NACL denies),
+// the role's sessions revoked (credentials stolen before are refused),
+// the attacker blocked until aws.vpc.unblock_expired runs after the TTL,
+// and a revert of the isolation giving the instance its groups back.
 func TestPlaybookEC2Compromise(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the playbook through the runner")
 	}
+	ctx := context.Background()
 	f := newFixture(t)
 	web1 := f.instance("web-1")
-	r, store := f.playbookRunner()
-	res, err := r.Ingest(context.Background(), bruteForce(t, web1.ID, "gd-1", 8))
+	stolen, err := f.sb.StealInstanceCredentials(web1.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := f.readsWith(stolen); code != "" {
+		t.Fatalf("the stolen role credentials do not work before the response: %s", code)
+	}
+	plan := builtinPlan(t)
+	r, store := f.playbookRunner(playbookOpts{})
+	res, err := r.Ingest(ctx, bruteForce(t, web1.ID, "gd-1", 8))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(res) != 1 || res[0].Outcome != runner.NewIncident {
 		t.Fatalf("ingest: %+v; want one new incident", res)
 	}
-	steps := settled(t, store, "block[0]", res[0].IncidentID)[res[0].IncidentID]
+	inc := res[0].IncidentID
+	ids := planSteps(plan)
+	steps := settled(t, store, ids[len(ids)-1]+"[0]", inc)[inc]
 	want := map[string]string{}
-	for _, s := range []string{"evidence", "snapshot", "tag", "protect", "isolate", "rotate", "block"} {
+	for _, s := range ids {
 		want[s+"[0]"] = string(ledger.StepSucceeded)
 	}
 	if diff := cmp.Diff(steps, want); diff != "" {
 		t.Fatalf("steps (-got +want):\n%s\nlog:\n%s", diff, f.log)
 	}
 
+	// Evidence.
 	st := f.state(web1.ID)
-	if len(st.SecurityGroups) != 1 || slices.Equal(st.SecurityGroups, web1.SecurityGroups) {
-		t.Errorf("web-1's groups %v; want the quarantine group alone", st.SecurityGroups)
-	}
 	if !st.TerminationProtection {
 		t.Error("termination protection is off")
 	}
-	if st.Tags["firebreak:incident"] != res[0].IncidentID || st.Tags["firebreak:finding"] != "UnauthorizedAccess:EC2/SSHBruteForce" {
+	if st.Tags["firebreak:incident"] != inc || st.Tags["firebreak:finding"] != "UnauthorizedAccess:EC2/SSHBruteForce" {
 		t.Errorf("tags %v", st.Tags)
 	}
 	snaps := f.sb.EC2Snapshots(account, region)
-	if len(snaps) != 1 || snaps[0].Volume != web1.RootVolume || snaps[0].Tags["firebreak:incident"] != res[0].IncidentID {
+	if len(snaps) != 1 || snaps[0].Volume != web1.RootVolume || snaps[0].Tags["firebreak:incident"] != inc {
 		t.Errorf("snapshots %+v; want one of %s for the incident", snaps, web1.RootVolume)
 	}
-	if f.revokePolicy("web-app") == "" {
-		t.Error("web-app's sessions are not revoked")
+	// Isolation: the groups swapped, the NACL denies in place.
+	isolate := stepRow(t, store, inc, "isolate", 0)
+	isoOut, err := ec2.IsolateInstance{}.Meta().DecodeOutputs(isolate.Output)
+	if err != nil {
+		t.Fatal(err)
 	}
-	denies := strings.Join(f.denies(web1.Subnet), " ")
-	for _, want := range []string{"ingress:1:" + attackerIP + "/32", "egress:1:" + attackerIP + "/32", "ingress:20:" + web1.PrivateIP + "/32", "egress:20:" + web1.PrivateIP + "/32"} {
-		if !strings.Contains(denies, want) {
-			t.Errorf("NACL denies %s lack %s", denies, want)
+	if diff := cmp.Diff(st.SecurityGroups, []string{isoOut.Str("quarantine_group_id")}); diff != "" || slices.Equal(st.SecurityGroups, web1.SecurityGroups) {
+		t.Errorf("web-1's groups (-got +want the quarantine group alone):\n%s", diff)
+	}
+	blockAttacker := []string{"egress:1:" + attackerIP + "/32", "ingress:1:" + attackerIP + "/32"}
+	isolation := []string{"egress:20:" + web1.PrivateIP + "/32", "ingress:20:" + web1.PrivateIP + "/32"}
+	denies := f.denies(web1.Subnet)
+	for _, want := range append(append([]string{}, blockAttacker...), isolation...) {
+		if !slices.Contains(denies, want) {
+			t.Errorf("NACL denies %v lack %s", denies, want)
+		}
+	}
+	// Credentials: the role's sessions revoked, the stolen ones refused.
+	if pol, err := url.QueryUnescape(f.revokePolicy("web-app")); err != nil || !strings.Contains(pol, `"Effect":"Deny"`) || !strings.Contains(pol, "aws:TokenIssueTime") {
+		t.Errorf("web-app's revoke policy %q; want a deny on aws:TokenIssueTime", pol)
+	}
+	if code := f.readsWith(stolen); code != "AccessDenied" {
+		t.Errorf("the stolen role credentials after the response: %q; want AccessDenied", code)
+	}
+
+	// The block expires: not an hour later, but once the day is over.
+	unblock := func(after time.Duration) []string {
+		t.Helper()
+		now := time.Now().Add(after)
+		out, err := vpc.UnblockExpired{Now: func() time.Time { return now }}.Do(ctx, f.call(inc, action.Values{"account_id": action.StringValue(account)}))
+		if err != nil {
+			t.Fatalf("unblock_expired %s later: %v", after, err)
+		}
+		return out.List("removed")
+	}
+	if removed := unblock(time.Hour); len(removed) != 0 {
+		t.Errorf("an hour later unblock_expired removed %v; want nothing", removed)
+	}
+	if removed := unblock(25 * time.Hour); len(removed) != 1 || !strings.HasSuffix(removed[0], ":"+attackerIP+"/32") {
+		t.Errorf("a day later unblock_expired removed %v; want the attacker's block", removed)
+	}
+	denies = f.denies(web1.Subnet)
+	for _, gone := range blockAttacker {
+		if slices.Contains(denies, gone) {
+			t.Errorf("after the TTL the NACL still denies %s: %v", gone, denies)
+		}
+	}
+	for _, kept := range isolation {
+		if !slices.Contains(denies, kept) {
+			t.Errorf("unblock_expired removed the isolation's %s: %v", kept, denies)
+		}
+	}
+
+	// Reverting the isolation, as compensation would: the original groups
+	// come back and the isolation's denies go.
+	call := f.call(inc, action.Values{"instance_id": action.StringValue(web1.ID)})
+	call.Key.Step = "isolate"
+	if err := (ec2.IsolateInstance{}).Revert(ctx, call, isoOut); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(f.state(web1.ID).SecurityGroups, web1.SecurityGroups); diff != "" {
+		t.Errorf("groups after the revert (-got +want the original):\n%s", diff)
+	}
+	for _, gone := range isolation {
+		if slices.Contains(f.denies(web1.Subnet), gone) {
+			t.Errorf("after the revert the NACL still denies %s", gone)
 		}
 	}
 }
@@ -207,9 +343,9 @@ func TestPlaybookIsolationBudget(t *testing.T) {
 	for _, name := range []string{"web-1", "web-2", "web-3", "bastion"} {
 		fleet = append(fleet, f.instance(name))
 	}
-	r, store := f.playbookRunner(guardrail.Budget{
+	r, store := f.playbookRunner(playbookOpts{budgets: []guardrail.Budget{{
 		Name: "isolations", Actions: []string{"aws.ec2.isolate_instance"}, Window: time.Hour, Max: budget, OnExceed: guardrail.NeedsApproval,
-	})
+	}}})
 	incidents := map[string]bool{}
 	for i := range 200 {
 		inst := fleet[i%len(fleet)]
