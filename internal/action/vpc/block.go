@@ -416,8 +416,8 @@ func (UnblockExpired) Meta() action.Meta {
 			"list tagged " + BlocklistTagKey + "=true, removes the entries whose \"firebreak:block until …\" description has " +
 			"expired, by ModifyManagedPrefixList at the version read (a concurrent change reads again); entries " +
 			"Firebreak did not add are never touched. Safe to run from several processes at once: what one removed, " +
-			"the other finds gone. Run it on a schedule: `firebreak serve` sweeps where the ledger records blocks " +
-			"(see docs/sweep.md); a playbook on an EventBridge Scheduler event or `firebreak action run` also do.",
+			"the other finds gone. `firebreak serve` runs it every 5 minutes where the ledger records expired blocks " +
+			"(docs/sweep.md); a playbook on a scheduled EventBridge event can run it too.",
 		Risk: action.Destructive,
 		Params: []action.Param{
 			{Name: "account_id", Type: action.AccountID, Required: true, Target: action.TargetAccount, Doc: "the account whose blocks to expire; must be the call's target account"},

@@ -206,11 +206,11 @@ func isIPv6(cidr string) bool {
 // the tag still holds that block: a run that recycled the rule number
 // since keeps its own.
 //
-// removed says whether this call deleted the first entry it found: of two
-// processes removing the same block at once, exactly one deletes it, the
-// other finding it gone.
+// removed says whether this call deleted the ingress entry: of two
+// processes removing the same block at once, exactly one does, the other
+// finding it gone. (A block whose ingress entry was gone already, half
+// removed by a run that stopped midway, counts as removed by nobody.)
 func unblock(ctx context.Context, api API, a acl, b block) (removed bool, err error) {
-	first := true
 	for dir, m := range a.used {
 		e, ok := m[b.rule]
 		if !ok || e.RuleAction != types.RuleActionDeny || entryCIDR(e) != b.cidr {
@@ -220,8 +220,8 @@ func unblock(ctx context.Context, api API, a acl, b block) (removed bool, err er
 		if err != nil && action.ErrorCode(err) != "InvalidNetworkAclEntry.NotFound" {
 			return removed, fmt.Errorf("delete %s rule %d of %s: %w", direction(dir == 1), b.rule, a.id, err)
 		}
-		if first {
-			removed, first = err == nil, false
+		if dir == 0 {
+			removed = err == nil
 		}
 	}
 	tag := types.Tag{Key: aws.String(BlockTagPrefix + strconv.Itoa(int(b.rule)))}
