@@ -44,7 +44,8 @@ accounts:
         keys: [{}]
 `
 
-// slackPlaybook looks the key up, then disables it once a person says so.
+// slackPlaybook notes the leak, then disables the key once a person says
+// so; NOTE_ANNOUNCE is the note step's announce.
 const slackPlaybook = `
 name: slack-approve
 trigger:
@@ -54,6 +55,7 @@ steps:
     action: core.log
     with:
       message: "key ${{ subjects.access_keys[0].id }} exposed"
+    announce: NOTE_ANNOUNCE
   - id: disable
     action: aws.iam.disable_access_key
     with:
@@ -154,8 +156,8 @@ type slackFlow struct {
 }
 
 // startSlackFlow runs the whole app against the sandbox with Slack
-// configured (steps: all) and ingests dana's leak.
-func startSlackFlow(t *testing.T, steps string) *slackFlow {
+// configured (notify.slack.steps: steps) and ingests dana's leak.
+func startSlackFlow(t *testing.T, steps string, noteAnnounce bool) *slackFlow {
 	world, err := sandbox.ParseWorld("world.yaml", []byte(slackWorld))
 	if err != nil {
 		t.Fatal(err)
@@ -171,7 +173,7 @@ func startSlackFlow(t *testing.T, steps string) *slackFlow {
 			Approvers: []string{flowApprover}, Steps: steps,
 		}},
 	}
-	a, err := app.New(context.Background(), app.Options{Config: cfg, AWS: awsCfg, Ledger: store, Plans: compile(t, slackPlaybook), Sources: []app.Source{}})
+	a, err := app.New(context.Background(), app.Options{Config: cfg, AWS: awsCfg, Ledger: store, Plans: compile(t, strings.Replace(slackPlaybook, "NOTE_ANNOUNCE", strconv.FormatBool(noteAnnounce), 1)), Sources: []app.Source{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +263,7 @@ func (f *slackFlow) click(user, actionID, key string, ts time.Time, tamper bool)
 // and unauthorised clicks decide nothing; the approver's click runs the
 // step, and with steps: all each step's end is posted too.
 func TestSlackApprovalFlow(t *testing.T) {
-	f := startSlackFlow(t, config.SlackStepsAll)
+	f := startSlackFlow(t, config.SlackStepsAll, false)
 	waitUntil(t, "the approval request in Slack", func() bool { return len(f.slack.buttons()) > 0 })
 	if got := f.step("disable"); got != ledger.StepAwaitingApproval {
 		t.Fatalf("disable: %s, want awaiting_approval", got)
@@ -316,7 +318,7 @@ func TestSlackApprovalFlow(t *testing.T) {
 	if len(rep.Approvals) != 1 || rep.Approvals[0].DecidedBy != "alice ("+flowApprover+")" || rep.Approvals[0].Channel != ledger.ChannelSlack || rep.Approvals[0].Decided.IsZero() {
 		t.Errorf("approvals: %+v, want one decided in Slack by alice", rep.Approvals)
 	}
-	waitUntil(t, "the step messages and the report", func() bool { return len(f.slack.messages()) >= 4 })
+	waitUntil(t, "the step messages and the report", func() bool { return len(f.slack.messages()) >= 3 })
 	time.Sleep(300 * time.Millisecond) // room for a duplicate to show
 	var heads []string
 	for _, m := range f.slack.messages() {
@@ -325,9 +327,10 @@ func TestSlackApprovalFlow(t *testing.T) {
 	}
 	slices.Sort(heads) // each is its own job: the order may vary
 	// The decision made in Slack is shown by replacing the request
-	// (response_url), not by a new message. The run's end sends the
-	// incident report (notify) to the same channel.
-	want := []string{"Firebreak asks: approve disable?", "Step disable succeeded", "Step note succeeded", "critical: AWS_RISK_CREDENTIALS_EXPOSED"}
+	// (response_url), not by a new message; note's end is not posted
+	// (announce: false). The run's end sends the incident report (notify)
+	// to the same channel.
+	want := []string{"Firebreak asks: approve disable?", "Step disable succeeded", "critical: AWS_RISK_CREDENTIALS_EXPOSED"}
 	if diff := cmp.Diff(heads, want); diff != "" {
 		t.Errorf("messages (-got +want):\n%s", diff)
 	}
@@ -341,24 +344,30 @@ func TestSlackApprovalFlow(t *testing.T) {
 	}
 }
 
-// A decision taken with firebreak approve (runner.Decide, the CLI's path)
-// runs the step and is posted to Slack with who decided and when; with
-// the default steps (approvals) no step's end is posted.
+// A decision taken with firebreak deny (runner.Decide, the CLI's path)
+// is posted to Slack with who decided and when; with the default steps
+// (approvals) only the step that says announce: true has its end posted.
 func TestSlackCLIDecisionPosted(t *testing.T) {
-	f := startSlackFlow(t, "")
+	f := startSlackFlow(t, "", true)
 	waitUntil(t, "the approval request in Slack", func() bool { return len(f.slack.buttons()) > 0 })
 	if _, err := runner.Decide(context.Background(), f.store, runner.Decision{
 		IncidentID: f.result.IncidentID, Step: "disable", Approve: false, By: "bob", Channel: ledger.ChannelCLI, Reason: "CI key, rotate instead",
 	}); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the decision and the report in Slack", func() bool { return len(f.slack.messages()) >= 3 })
+	waitUntil(t, "the decision and the report in Slack", func() bool { return len(f.slack.messages()) >= 4 })
 	time.Sleep(300 * time.Millisecond)
 	msgs := f.slack.messages()
-	// The request, then (in either order) the CLI's denial and the
-	// incident report the run's end sends.
-	if len(msgs) != 3 || !strings.HasPrefix(msgs[0], "Firebreak asks: approve disable?") {
-		t.Fatalf("messages: %q; want the request, the CLI's denial and the report", msgs)
+	// note's end and the request (in either order), then (in either
+	// order) the CLI's denial and the incident report the run's end sends.
+	var heads []string
+	for _, m := range msgs[:min(2, len(msgs))] {
+		head, _, _ := strings.Cut(m, " (")
+		heads = append(heads, head)
+	}
+	slices.Sort(heads)
+	if len(msgs) != 4 || !slices.Equal(heads, []string{"Firebreak asks: approve disable?", "Step note succeeded"}) {
+		t.Fatalf("messages: %q; want note's end, the request, the CLI's denial and the report", msgs)
 	}
 	denial := slices.IndexFunc(msgs, func(m string) bool { return strings.HasPrefix(m, "Denied by bob (cli) at ") })
 	if denial < 0 || !strings.Contains(msgs[denial], "CI key, rotate instead") {
@@ -369,9 +378,10 @@ func TestSlackCLIDecisionPosted(t *testing.T) {
 	}
 }
 
-// With steps: none nothing is posted while the run goes on.
+// With steps: none nothing is posted while the run goes on, whatever
+// the steps' announce says.
 func TestSlackStepsNone(t *testing.T) {
-	f := startSlackFlow(t, config.SlackStepsNone)
+	f := startSlackFlow(t, config.SlackStepsNone, true)
 	waitUntil(t, "the step to wait", func() bool { return f.step("disable") == ledger.StepAwaitingApproval })
 	time.Sleep(500 * time.Millisecond)
 	if got := f.slack.messages(); len(got) != 0 {

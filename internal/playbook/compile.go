@@ -200,7 +200,7 @@ func (c *compiler) triggers(n *yaml.Node) [][]byte {
 }
 
 // stepKeys are the fields of a step.
-var stepKeys = []string{"id", "action", "with", "when", "for_each", "approval", "retry", "timeout", "on_error"}
+var stepKeys = []string{"id", "action", "with", "when", "for_each", "approval", "retry", "timeout", "on_error", "announce"}
 
 // rawStep is a step between the two passes: first every id and action is
 // read, so that references to any step can be told apart (unknown, later,
@@ -381,6 +381,11 @@ func (c *compiler) stepBody(env *cel.Env, r *rawStep, refs *refs, raws []*rawSte
 	s.timeout = defaultTimeout
 	if e, ok := f["timeout"]; ok {
 		s.timeout, _ = c.duration(e.val, join(path, "timeout"))
+	}
+	if e, ok := f["announce"]; ok {
+		if v, ok := c.boolean(e.val, join(path, "announce")); ok {
+			s.announce = &v
+		}
 	}
 	s.onError = Stop
 	if e, ok := f["on_error"]; ok {

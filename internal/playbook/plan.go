@@ -150,6 +150,7 @@ type Step struct {
 	retry      Retry
 	timeout    time.Duration
 	onError    OnError
+	announce   *bool // nil: as notify.slack.steps says
 }
 
 // ID is the step's id, unique in its playbook.
@@ -169,6 +170,16 @@ func (s *Step) OnError() OnError { return s.onError }
 
 // Approval is the step's approval policy.
 func (s *Step) Approval() Approval { return s.approval }
+
+// Announce says whether the step's end is announced (posted to Slack)
+// whatever notify.slack.steps says; set is false when the playbook leaves
+// it to the configuration.
+func (s *Step) Announce() (on, set bool) {
+	if s.announce == nil {
+		return false, false
+	}
+	return *s.announce, true
+}
 
 // param is one compiled parameter: a literal value, one written value
 // (templated), or a list of written values.
@@ -385,6 +396,9 @@ func (s *Step) print(b *strings.Builder, indent string) {
 	}
 	fmt.Fprintf(b, "%sretry: %d attempts, backoff %s\n", in, s.retry.Attempts, s.retry.Backoff)
 	fmt.Fprintf(b, "%stimeout: %s, on_error: %s\n", in, s.timeout, s.onError)
+	if s.announce != nil {
+		fmt.Fprintf(b, "%sannounce: %t\n", in, *s.announce)
+	}
 }
 
 func (p *param) describe() string {

@@ -40,7 +40,8 @@ const (
 	// or the expiry) to the step that waited for it.
 	ApprovalDecided AnnouncementKind = "approval_decided"
 	// StepFinished: a step ended (Status: succeeded, failed, skipped,
-	// denied or compensated). Announced only with Options.AnnounceSteps.
+	// denied or compensated). Announced with Options.AnnounceSteps,
+	// unless the step says otherwise (its announce field).
 	StepFinished AnnouncementKind = "step_finished"
 )
 
@@ -127,7 +128,11 @@ func (r *Runner) noticesFor(w *Work, from, to ledger.StepStatus) []noticeArgs {
 			out = append(out, n)
 		}
 	}
-	if r.announceSteps && finished(to) && from != to {
+	steps := r.announceSteps
+	if on, set := w.step.Announce(); set {
+		steps = on
+	}
+	if steps && finished(to) && from != to {
 		n := base
 		n.What, n.Status = StepFinished, to
 		out = append(out, n)

@@ -57,7 +57,8 @@ type Options struct {
 	// Each is its own River job, inserted with the transition it tells
 	// of (see Announcer). Never called in Check mode.
 	Announcer Announcer
-	// AnnounceSteps announces every step that ends, besides approvals.
+	// AnnounceSteps announces every step that ends, besides approvals; a
+	// step's announce field (playbook) overrides it for that step.
 	AnnounceSteps bool
 	// ApprovalTimeout is how long an approval the guardrail asks for (a
 	// spent budget) waits when the step sets no approval timeout; 1h when 0.
