@@ -125,7 +125,10 @@ func (sb *Sandbox) fill(f *Finding) {
 }
 
 // NewFinding builds a security event of the given kind, from the shape of
-// the real sample, with the world's values and fresh ids and times.
+// the real sample, with the world's values and fresh ids and times. A
+// GuardDuty finding also becomes a finding of the account's detector in
+// the finding's region (when GuardDuty is enabled there), so that
+// ListFindings and GetFindings return it and ArchiveFindings can archive it.
 func (sb *Sandbox) NewFinding(f Finding) (BusEvent, error) {
 	sb.fill(&f)
 	now := sb.Now()
@@ -173,7 +176,7 @@ func (sb *Sandbox) NewFinding(f Finding) (BusEvent, error) {
 		ev.Source, ev.DetailType = "aws.guardduty", "GuardDuty Finding"
 		fid := sb.ids.Hex("", 32)
 		typ := orDefault(f.Type, "Recon:IAMUser/MaliciousIPCaller.Custom")
-		detector := sb.ids.Hex("", 32)
+		detector := sb.detectorFor(f)
 		set(detail, "accountId", f.Account)
 		set(detail, "region", f.Region)
 		set(detail, "id", fid)
@@ -207,13 +210,16 @@ func (sb *Sandbox) NewFinding(f Finding) (BusEvent, error) {
 		detail = env["detail"].(map[string]any)
 		ev.Source, ev.DetailType = "aws.guardduty", "GuardDuty Finding"
 		fid := sb.ids.Hex("", 32)
-		detector := sb.ids.Hex("", 32)
+		detector := sb.detectorFor(f)
 		set(detail, "accountId", f.Account)
 		set(detail, "region", f.Region)
 		set(detail, "id", fid)
 		set(detail, "arn", "arn:aws:guardduty:"+f.Region+":"+f.Account+":detector/"+detector+"/finding/"+fid)
 		set(detail, "type", orDefault(f.Type, "UnauthorizedAccess:EC2/SSHBruteForce"))
 		set(detail, "resource.instanceDetails.instanceId", f.InstanceID)
+		if real, ok := sb.ec2GuardDutyInstance(f.Account, f.Region, f.InstanceID); ok {
+			mergeInstanceDetails(detail, real)
+		}
 		set(detail, "service.detectorId", detector)
 		set(detail, "service.action.networkConnectionAction.remoteIpDetails.ipAddressV4", f.RemoteIP)
 		set(detail, "service.additionalInfo.sample", false)
@@ -229,12 +235,31 @@ func (sb *Sandbox) NewFinding(f Finding) (BusEvent, error) {
 	if f.AccessKeyID == "" && f.Kind != FindingGuardDutySSHBruteForce {
 		return ev, fmt.Errorf("sandbox: finding %s: no access key for user %q in account %s", f.Kind, f.UserName, f.Account)
 	}
+	if ev.Source == "aws.guardduty" {
+		// GuardDuty keeps what it finds: GetFindings returns it, and
+		// ArchiveFindings can archive it.
+		if err := sb.guardDuty().record(f.Account, f.Region, detail); err != nil {
+			return ev, fmt.Errorf("sandbox: finding %s: record in GuardDuty: %w", f.Kind, err)
+		}
+	}
 	b, err := json.Marshal(detail)
 	if err != nil {
 		return ev, fmt.Errorf("sandbox: finding %s: %w", f.Kind, err)
 	}
 	ev.Detail = b
 	return ev, nil
+}
+
+// detectorFor returns the GuardDuty detector of the finding's account and
+// region. It always draws an id, so that the id sequence of a seeded
+// sandbox does not depend on whether GuardDuty is enabled; the drawn id is
+// used when it is not.
+func (sb *Sandbox) detectorFor(f Finding) string {
+	drawn := sb.ids.Hex("", 32)
+	if id := sb.guardDuty().detectorID(f.Account, f.Region); id != "" {
+		return id
+	}
+	return drawn
 }
 
 // PublishFinding builds a finding with NewFinding and puts it on the bus.
@@ -254,4 +279,45 @@ func (sb *Sandbox) principalID(account, user string) string {
 		return u.id
 	}
 	return ""
+}
+
+// mergeInstanceDetails puts what EC2 knows of the instance into the
+// sample's resource.instanceDetails: real values replace the sample's
+// generated ones, the sample's other members stay. The first network
+// interface is merged the same way.
+func mergeInstanceDetails(detail, real map[string]any) {
+	res, _ := detail["resource"].(map[string]any)
+	if res == nil {
+		return
+	}
+	cur, _ := res["instanceDetails"].(map[string]any)
+	if cur == nil {
+		res["instanceDetails"] = real
+		return
+	}
+	if _, ok := real["iamInstanceProfile"]; !ok {
+		delete(cur, "iamInstanceProfile")
+	}
+	for k, v := range real {
+		if k == "networkInterfaces" {
+			if old, ok := cur[k].([]any); ok && len(old) > 0 {
+				if first, ok := old[0].(map[string]any); ok {
+					eni := v.([]any)[0].(map[string]any)
+					if _, public := eni["publicIp"]; !public {
+						delete(first, "publicIp")
+						delete(first, "publicDnsName")
+					}
+					for ek, ev := range eni {
+						first[ek] = ev
+					}
+					cur[k] = []any{first}
+					continue
+				}
+			}
+		}
+		if k == "productCodes" || k == "platform" {
+			continue
+		}
+		cur[k] = v
+	}
 }
