@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // securityHubService simulates AWS Security Hub over restJson1:
@@ -675,10 +676,10 @@ func (s *securityHubService) batchUpdate(req *Request) (*Response, error) {
 		if n.Text == nil || n.UpdatedBy == nil || *n.Text == "" || *n.UpdatedBy == "" {
 			return nil, hubInvalidInput("Note: Text and UpdatedBy are both required")
 		}
-		if len(*n.Text) > 512 {
-			return nil, hubInvalidInput("Note.Text: must be at most 512 characters, got %d", len(*n.Text))
+		if n := utf8.RuneCountInString(*n.Text); n > 512 {
+			return nil, hubInvalidInput("Note.Text: must be at most 512 characters, got %d", n)
 		}
-		if len(*n.UpdatedBy) > 512 {
+		if utf8.RuneCountInString(*n.UpdatedBy) > 512 {
 			return nil, hubInvalidInput("Note.UpdatedBy: must be at most 512 characters")
 		}
 	}
