@@ -317,10 +317,9 @@ func (r *Result) fillEC2(e *Env, rep ledger.Report, account, region string, targ
 				QuarantineGroupID string   `json:"quarantine_group_id"`
 				SnapshotIDs       []string `json:"snapshot_ids"`
 				CIDR              string   `json:"cidr"`
-				Succeeded         *bool    `json:"succeeded"`
-				Rotated           *bool    `json:"rotated"`
+				LoginSucceeded    bool     `json:"login_succeeded"`
 				Verified          *bool    `json:"verified"`
-				Logins            []any    `json:"logins"`
+				Rotated           *bool    `json:"rotated"`
 			}
 			if json.Unmarshal(step.Output, &out) != nil {
 				continue
@@ -342,7 +341,7 @@ func (r *Result) fillEC2(e *Env, rep ledger.Report, account, region string, targ
 					}
 				}
 			case "aws.logs.successful_logins":
-				r.EC2.LoginSucceeded = (out.Succeeded != nil && *out.Succeeded) || len(out.Logins) > 0
+				r.EC2.LoginSucceeded = out.LoginSucceeded
 			case "aws.ssm.verify_credentials_rotated":
 				r.EC2.CredentialsRotatedVerified = (out.Verified != nil && *out.Verified) || (out.Rotated != nil && *out.Rotated)
 			}

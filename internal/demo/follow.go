@@ -288,6 +288,19 @@ func outputSummary(actionID string, raw json.RawMessage) string {
 			top = append(top[:3], "…")
 		}
 		return fmt.Sprintf("%v calls (%v failed) from %s; top %s", out["total"], out["errors"], strings.Join(list("source_ips"), ", "), strings.Join(top, ", "))
+	case "aws.ec2.snapshot_volumes":
+		return "snapshots " + strings.Join(list("snapshot_ids"), ", ")
+	case "aws.ec2.isolate_instance":
+		return fmt.Sprintf("quarantine group %s; NACL denies %d", str("quarantine_group_id"), len(list("nacl_entries")))
+	case "aws.iam.rotate_instance_credentials":
+		return fmt.Sprintf("sessions of role %s issued before %s refused", str("role"), str("cutoff"))
+	case "aws.logs.successful_logins":
+		if b, _ := out["login_succeeded"].(bool); b {
+			return "LOGIN SUCCEEDED: " + strings.Join(list("logins"), "; ")
+		}
+		return "no successful login from the attacker in " + strings.Join(list("groups_searched"), ", ")
+	case "aws.vpc.block_ip":
+		return fmt.Sprintf("%s denied until %s", str("cidr"), str("expires_at"))
 	case "aws.investigate.attack_success":
 		verdict := "attacker did not succeed"
 		if b, _ := out["succeeded"].(bool); b {

@@ -7,6 +7,7 @@ import (
 	"github.com/firebreak-sec/firebreak/internal/action/flow"
 	"github.com/firebreak-sec/firebreak/internal/action/iam"
 	"github.com/firebreak-sec/firebreak/internal/action/investigate"
+	"github.com/firebreak-sec/firebreak/internal/action/logs"
 	"github.com/firebreak-sec/firebreak/internal/action/vpc"
 )
 
@@ -28,6 +29,7 @@ func Actions() []action.Action {
 		iam.RevokeSessions{},              // aws.iam.revoke_sessions
 		ec2.RotateInstanceCredentials{},   // aws.iam.rotate_instance_credentials
 		investigate.AttackSuccess{},       // aws.investigate.attack_success
+		logs.SuccessfulLogins{},           // aws.logs.successful_logins
 		vpc.BlockIP{},                     // aws.vpc.block_ip
 		vpc.UnblockExpired{},              // aws.vpc.unblock_expired
 		flow.Log{},                        // core.log

@@ -19,6 +19,7 @@ import (
 	"github.com/firebreak-sec/firebreak/internal/action"
 	"github.com/firebreak-sec/firebreak/internal/action/catalog"
 	"github.com/firebreak-sec/firebreak/internal/action/ec2"
+	"github.com/firebreak-sec/firebreak/internal/action/logs"
 	"github.com/firebreak-sec/firebreak/internal/action/vpc"
 	"github.com/firebreak-sec/firebreak/internal/guardrail"
 	"github.com/firebreak-sec/firebreak/internal/ledger"
@@ -228,6 +229,10 @@ func TestPlaybookEC2Compromise(t *testing.T) {
 	if code := f.readsWith(stolen); code != "" {
 		t.Fatalf("the stolen role credentials do not work before the response: %s", code)
 	}
+	// The brute force's auth log, with its one accepted password.
+	if _, err := f.sb.SSHBruteForce(ctx, web1.ID, attackerIP, 5); err != nil {
+		t.Fatal(err)
+	}
 	plan := builtinPlan(t)
 	r, store := f.playbookRunner(playbookOpts{})
 	res, err := r.Ingest(ctx, bruteForce(t, web1.ID, "gd-1", 8))
@@ -276,6 +281,14 @@ func TestPlaybookEC2Compromise(t *testing.T) {
 		if !slices.Contains(denies, want) {
 			t.Errorf("NACL denies %v lack %s", denies, want)
 		}
+	}
+	// The accepted password found in the auth log.
+	logins, err := logs.SuccessfulLogins{}.Meta().DecodeOutputs(stepRow(t, store, inc, "logins", 0).Output)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !logins.Bool("login_succeeded") || len(logins.List("logins")) != 1 || !strings.Contains(logins.List("logins")[0], "ec2-user "+attackerIP) {
+		t.Errorf("logins step: succeeded %v, logins %v; want ec2-user's from %s", logins.Bool("login_succeeded"), logins.List("logins"), attackerIP)
 	}
 	// Credentials: the role's sessions revoked, the stolen ones refused.
 	if pol, err := url.QueryUnescape(f.revokePolicy("web-app")); err != nil || !strings.Contains(pol, `"Effect":"Deny"`) || !strings.Contains(pol, "aws:TokenIssueTime") {
