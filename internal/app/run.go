@@ -73,9 +73,6 @@ type Options struct {
 	// (the sandbox's); WebhookHTTPClient fetches them.
 	WebhookCertHosts  []string
 	WebhookHTTPClient *http.Client
-	// ApprovalTimeout is how long an approval the guardrail asks for
-	// waits when the step sets no timeout (runner.Options); 1h when 0.
-	ApprovalTimeout time.Duration
 	// IngestOnly makes an App that records incidents and enqueues their
 	// runs but never executes them (replay, the Lambda entry): a serve
 	// process executes them. It needs no AWS identity.
@@ -167,7 +164,6 @@ func New(ctx context.Context, o Options) (a *App, err error) {
 		Ledger: a.store, Plans: plans, Guard: guard, Clients: a.clients, Logger: log,
 		Concurrency: o.Concurrency, Notify: obs, Observer: obs,
 		Report: report, Announcer: ann, AnnounceSteps: announceSteps,
-		ApprovalTimeout: o.ApprovalTimeout,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)

@@ -23,6 +23,7 @@ type Announcer struct {
 	Store   ledger.Store
 	// Registry, when not nil, gives the actions' summaries.
 	Registry *action.Registry
+	Now      func() time.Time // nil is time.Now
 }
 
 var _ runner.Announcer = (*Announcer)(nil)
@@ -32,8 +33,8 @@ func NewAnnouncer(cfg config.Slack, store ledger.Store, reg *action.Registry) *A
 	return &Announcer{Webhook: Webhook{URL: cfg.WebhookURL}, Store: store, Registry: reg}
 }
 
-// Announce implements runner.Announcer. An approval request decided
-// before it could be posted is not posted (its decision is); a decision
+// Announce implements runner.Announcer. An approval request decided or
+// expired before it could be posted is not posted (its decision is); a decision
 // taken in Slack is not posted either: Handler already replaced the
 // request's message through its response_url.
 func (a *Announcer) Announce(ctx context.Context, n runner.Announcement) error {
@@ -48,8 +49,12 @@ func (a *Announcer) Announce(ctx context.Context, n runner.Announcement) error {
 		if err != nil {
 			return err
 		}
-		if !s.Approval {
-			return nil
+		now := time.Now
+		if a.Now != nil {
+			now = a.Now
+		}
+		if !s.Approval || !s.Expires.After(now()) {
+			return nil // decided or expired: the decision is announced
 		}
 		for _, c := range n.Planned {
 			s.Planned = append(s.Planned, plannedLine(c))

@@ -538,3 +538,77 @@ func TestDecisionMessage(t *testing.T) {
 		t.Errorf("an undecided approval's decision message: no error")
 	}
 }
+
+// TestAnnouncer posts what the runner announces about the world's
+// waiting step, and nothing where nothing is news.
+func TestAnnouncer(t *testing.T) {
+	w := newWorld(t)
+	h := newHook(t)
+	rep, err := w.store.Report(context.Background(), w.incident)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := rep.Approvals[0]
+	ann := &slack.Announcer{Webhook: slack.Webhook{URL: secret.New(h.URL + "/services/x")}, Store: w.store}
+	announce := func(n runner.Announcement) error {
+		n.IncidentID, n.Step = w.incident, a.Step
+		return ann.Announce(context.Background(), n)
+	}
+	requested := runner.Announcement{Kind: runner.ApprovalRequested, ApprovalID: a.ID,
+		Planned: []action.PlannedCall{{Operation: "iam:UpdateAccessKey", Resource: "AKIAIOSFODNN7EXAMPLE", Detail: "Status=Inactive"}}}
+
+	// Past its expiry, a request is not posted.
+	ann.Now = func() time.Time { return a.Expires.Add(time.Second) }
+	if err := announce(requested); err != nil || len(h.messages()) != 0 {
+		t.Errorf("expired request: %v, posted %d", err, len(h.messages()))
+	}
+	ann.Now = nil
+	h.setFail(true)
+	if err := announce(requested); err == nil || !strings.Contains(err.Error(), "500") {
+		t.Errorf("Slack refusing: got %v, want the 500", err)
+	}
+	h.setFail(false)
+	if err := announce(requested); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.messages(); len(got) != 1 || !strings.Contains(got[0], "iam:UpdateAccessKey on AKIAIOSFODNN7EXAMPLE (Status=Inactive)") {
+		t.Errorf("request: %q, want one with the planned call", got)
+	}
+	// Not decided yet: nothing to tell.
+	if err := announce(runner.Announcement{Kind: runner.ApprovalDecided, ApprovalID: a.ID}); err != nil || len(h.messages()) != 1 {
+		t.Errorf("undecided: %v, %d messages", err, len(h.messages()))
+	}
+	// Decided in Slack: the click replaced the message; nothing more.
+	if body := httptestClick(t, w); !strings.Contains(body, "Approved by") {
+		t.Fatalf("click: %s", body)
+	}
+	if err := announce(runner.Announcement{Kind: runner.ApprovalDecided, ApprovalID: a.ID}); err != nil || len(h.messages()) != 1 {
+		t.Errorf("decided in Slack: %v, %d messages; want none posted", err, len(h.messages()))
+	}
+	// A decided request is not posted (again).
+	if err := announce(requested); err != nil || len(h.messages()) != 1 {
+		t.Errorf("decided request: %v, %d messages", err, len(h.messages()))
+	}
+	for _, tc := range []struct {
+		n       runner.Announcement
+		wantErr string
+	}{
+		{runner.Announcement{Kind: "gossip"}, `unknown kind "gossip"`},
+		{runner.Announcement{Kind: runner.ApprovalDecided, ApprovalID: "nope"}, "not found"},
+		{runner.Announcement{Kind: runner.ApprovalRequested, ApprovalID: "nope"}, "not found"},
+	} {
+		if err := announce(tc.n); err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("%s: got %v, want %q", tc.n.Kind, err, tc.wantErr)
+		}
+	}
+	// A step's end.
+	if err := ann.Announce(context.Background(), runner.Announcement{Kind: runner.StepFinished, IncidentID: w.incident, Step: a.Step, Status: ledger.StepDenied}); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.messages(); len(got) != 2 || !strings.Contains(got[1], "Step disable was denied") || !strings.Contains(got[1], "access_key_id=AKIAIOSFODNN7EXAMPLE") {
+		t.Errorf("step end: %q", got)
+	}
+	if err := ann.Announce(context.Background(), runner.Announcement{Kind: runner.StepFinished, IncidentID: w.incident, Step: ledger.StepKey{RunID: a.Step.RunID, StepID: "ghost"}, Status: ledger.StepSucceeded}); err == nil {
+		t.Errorf("the end of an unknown step: no error")
+	}
+}
