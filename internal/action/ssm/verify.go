@@ -170,10 +170,10 @@ func (a VerifyCredentialsRotated) plan(ctx context.Context, call action.Call) (*
 	info, err := api.DescribeInstanceInformation(ctx, &awsssm.DescribeInstanceInformationInput{
 		InstanceInformationFilterList: []ssmtypes.InstanceInformationFilter{{Key: ssmtypes.InstanceInformationFilterKeyInstanceIds, ValueSet: []string{id}}},
 	})
-	if err != nil {
+	if err != nil && action.ErrorCode(err) != "InvalidInstanceId" {
 		return nil, nil, fmt.Errorf("%s: describe the SSM registration of %s: %w", verifyID, id, err)
 	}
-	if len(info.InstanceInformationList) == 0 {
+	if err != nil || len(info.InstanceInformationList) == 0 {
 		v.result("the instance is not managed by SSM (no agent registered: it needs the agent and a role with AmazonSSMManagedInstanceCore)")
 		return &p, v, nil
 	}
@@ -348,7 +348,7 @@ func (v *verify) judge(inv *awsssm.GetCommandInvocationOutput) {
 		case inv.Status == ssmtypes.CommandInvocationStatusFailed && strings.Contains(stderr, "404"):
 			v.result("the instance has no role: the metadata service has no credentials (404)")
 		default:
-			reason := fmt.Sprintf("the credential check %s (%s, exit code %d)", inv.Status, aws.ToString(inv.StatusDetails), inv.ResponseCode)
+			reason := fmt.Sprintf("the credential check %s (%s, exit code %d)", redact(string(inv.Status)), redact(aws.ToString(inv.StatusDetails)), inv.ResponseCode)
 			if line := firstLine(stderr); line != "" {
 				reason += ": " + line
 			}
@@ -378,7 +378,9 @@ func (v *verify) judge(inv *awsssm.GetCommandInvocationOutput) {
 		v.result(fmt.Sprintf("the metadata service's LastUpdated %q is not a time", redact(f.LastUpdated)))
 		return
 	}
-	v.out["role"] = action.StringValue(redact(f.Role))
+	if roleRE.MatchString(f.Role) {
+		v.out["role"] = action.StringValue(f.Role)
+	}
 	if accessKeyRE.MatchString(f.AccessKeyID) {
 		v.out["access_key_id"] = action.StringValue(f.AccessKeyID)
 	}
@@ -393,6 +395,9 @@ func (v *verify) judge(inv *awsssm.GetCommandInvocationOutput) {
 
 var (
 	accessKeyRE = regexp.MustCompile(`^(AKIA|ASIA)[A-Z0-9]{16}$`)
+	// roleRE is an IAM role name; a secret key has / or + more often
+	// than not, and a role name never does.
+	roleRE = regexp.MustCompile(`^[A-Za-z0-9=,.@_-]{1,64}$`)
 	// secretish matches runs that could be a secret key or a token.
 	secretish = regexp.MustCompile(`[A-Za-z0-9/+=_-]{20,}`)
 )
@@ -401,7 +406,7 @@ var (
 func redact(s string) string {
 	s = secretish.ReplaceAllString(s, "<redacted>")
 	if len(s) > 160 {
-		s = s[:160] + "…"
+		s = strings.ToValidUTF8(s[:160], "") + "…"
 	}
 	return s
 }
