@@ -582,6 +582,11 @@ func unblockIfUnchanged(ctx context.Context, api API, aclID string, b block) (re
 func (ex *expiry) planPrefixList(ctx context.Context, api API, call action.Call, id string, now time.Time) error {
 	ex.Read("ec2:GetManagedPrefixListEntries", id, "")
 	pl, err := readPrefixList(ctx, api, id)
+	if action.ErrorCode(err) == "InvalidPrefixListID.NotFound" {
+		// Deleted, and its blocks with it: a sweep must not stall on it.
+		call.Log().WarnContext(ctx, "prefix list gone; nothing to expire there", "prefix_list", id)
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", unblockID, err)
 	}

@@ -158,12 +158,20 @@ func TestPrefixListSweepByParam(t *testing.T) {
 	if err != nil || len(untold.List("removed")) != 0 {
 		t.Errorf("an untagged list was swept unasked: %v, %v", untold, err)
 	}
-	told, err := unblock.Do(ctx, f.call(action.Values{"account_id": action.StringValue(account), "prefix_list_ids": action.ListValue([]string{pl})}))
+	// A list since deleted (its blocks with it) is passed over.
+	told, err := unblock.Do(ctx, f.call(action.Values{"account_id": action.StringValue(account), "prefix_list_ids": action.ListValue([]string{"pl-0123456789abcdef0", pl})}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(told.List("removed"), []string{pl + ":" + attacker + "/32"}); diff != "" {
 		t.Errorf("removed (-got +want):\n%s", diff)
+	}
+	if !strings.Contains(f.log.String(), "prefix list gone") {
+		t.Errorf("the log does not say the unknown list was passed over:\n%s", f.log)
+	}
+	_, err = unblock.Do(ctx, f.call(action.Values{"account_id": action.StringValue(account), "prefix_list_ids": action.ListValue([]string{"sg-1"})}))
+	if err == nil || !strings.Contains(err.Error(), "prefix_list_ids[0]") || action.Classify(err) != action.Permanent {
+		t.Errorf("a bad prefix list id: %v", err)
 	}
 }
 

@@ -50,3 +50,56 @@ func FuzzParseBlockTag(f *testing.F) {
 		}
 	})
 }
+
+func TestParsePLDescription(t *testing.T) {
+	at := func(h int) time.Time { return time.Date(2026, 11, 22, h, 0, 0, 0, time.UTC) }
+	tests := []struct {
+		name, desc string
+		want       plBlock
+		ok         bool
+		err        string
+	}{
+		{"block", "firebreak:block until 2026-11-22T11:00:00Z since 2026-11-22T10:00:00Z incident inc-1",
+			plBlock{cidr: "203.0.113.66/32", created: at(10), expires: at(11), incident: "inc-1"}, true, ""},
+		{"no incident", "firebreak:block until 2026-11-22T11:00:00Z since 2026-11-22T10:00:00Z",
+			plBlock{cidr: "203.0.113.66/32", created: at(10), expires: at(11)}, true, ""},
+		{"operator's", "office VPN", plBlock{}, false, ""},
+		{"empty", "", plBlock{}, false, ""},
+		{"bad shape", "firebreak:block until tomorrow", plBlock{}, true, "want \"firebreak:block until"},
+		{"bad expiry", "firebreak:block until tomorrow since 2026-11-22T10:00:00Z", plBlock{}, true, "expires \"tomorrow\""},
+		{"bad keyword", "firebreak:block until 2026-11-22T11:00:00Z since 2026-11-22T10:00:00Z case inc-1", plBlock{}, true, "want"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok, err := parsePLDescription("203.0.113.66/32", tt.desc)
+			if ok != tt.ok || (err == nil) != (tt.err == "") || err != nil && !strings.Contains(err.Error(), tt.err) {
+				t.Fatalf("parsePLDescription = %v, %v, %v; want ok %v, error containing %q", got, ok, err, tt.ok, tt.err)
+			}
+			if err == nil && got != tt.want {
+				t.Errorf("got %+v; want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+// FuzzParsePLDescription: a description anyone can write never panics the
+// parser, what it accepts writes back to the same block, and what
+// Firebreak writes fits AWS's 255 characters.
+func FuzzParsePLDescription(f *testing.F) {
+	f.Add("firebreak:block until 2026-11-22T11:00:00Z since 2026-11-22T10:00:00Z incident inc-1")
+	f.Add("firebreak:block ")
+	f.Fuzz(func(t *testing.T, desc string) {
+		b, ok, err := parsePLDescription("10.0.0.1/32", desc)
+		if !ok || err != nil {
+			return
+		}
+		d := b.description()
+		if len(d) > 255 {
+			t.Errorf("description of %d characters: %q", len(d), d)
+		}
+		again, ok, err := parsePLDescription("10.0.0.1/32", d)
+		if !ok || err != nil || !again.created.Equal(b.created) || !again.expires.Equal(b.expires) {
+			t.Errorf("round trip of %q: %+v, %v", desc, again, err)
+		}
+	})
+}
