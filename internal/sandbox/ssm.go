@@ -616,7 +616,18 @@ func (s *ssmService) describeInstanceInformation(req *Request) (*Response, error
 		}
 		filters = append(filters, ssmInfoFilter{f.Key, f.Values})
 	}
+	if len(in.List) > 0 && len(in.Filters) > 0 {
+		return nil, Errorf("InvalidFilter", "InstanceInformationFilterList and Filters cannot be used together.")
+	}
 	for _, f := range filters {
+		if f.key == "ResourceType" {
+			if len(f.values) != 1 {
+				return nil, Errorf("InvalidInstanceInformationFilterValue", "ResourceType filter may contain only one value.")
+			}
+			if f.values[0] != "EC2Instance" && f.values[0] != "ManagedInstance" {
+				return nil, Errorf("InvalidInstanceInformationFilterValue", "ResourceType filter is invalid, valid values are EC2Instance, ManagedInstance")
+			}
+		}
 		if f.key == "InstanceIds" {
 			params["instanceIds"] = f.values
 			for _, id := range f.values {

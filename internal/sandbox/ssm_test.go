@@ -239,6 +239,17 @@ func TestSSMErrors(t *testing.T) {
 			_, err := f.ssm.DescribeInstanceInformation(ctx, &ssm.DescribeInstanceInformationInput{Filters: []types.InstanceInformationStringFilter{{Key: aws.String("Colour"), Values: []string{"red"}}}})
 			return err
 		}, "InvalidFilterKey"},
+		{"both filter lists", func() error {
+			_, err := f.ssm.DescribeInstanceInformation(ctx, &ssm.DescribeInstanceInformationInput{
+				Filters:                       []types.InstanceInformationStringFilter{{Key: aws.String("PingStatus"), Values: []string{"Online"}}},
+				InstanceInformationFilterList: []types.InstanceInformationFilter{{Key: types.InstanceInformationFilterKeyPingStatus, ValueSet: []string{"Online"}}},
+			})
+			return err
+		}, "InvalidFilter"},
+		{"two resource types", func() error {
+			_, err := f.ssm.DescribeInstanceInformation(ctx, &ssm.DescribeInstanceInformationInput{Filters: []types.InstanceInformationStringFilter{{Key: aws.String("ResourceType"), Values: []string{"EC2Instance", "ManagedInstance"}}}})
+			return err
+		}, "InvalidInstanceInformationFilterValue"},
 		{"bad next token", func() error {
 			_, err := f.ssm.DescribeInstanceInformation(ctx, &ssm.DescribeInstanceInformationInput{NextToken: aws.String("nope")})
 			return err

@@ -168,7 +168,7 @@ func (a VerifyCredentialsRotated) plan(ctx context.Context, call action.Call) (*
 
 	p.Read("ssm:DescribeInstanceInformation", id, "InstanceIds="+id)
 	info, err := api.DescribeInstanceInformation(ctx, &awsssm.DescribeInstanceInformationInput{
-		InstanceInformationFilterList: []ssmtypes.InstanceInformationFilter{{Key: ssmtypes.InstanceInformationFilterKeyInstanceIds, ValueSet: []string{id}}},
+		Filters: []ssmtypes.InstanceInformationStringFilter{{Key: aws.String("InstanceIds"), Values: []string{id}}},
 	})
 	if err != nil && action.ErrorCode(err) != "InvalidInstanceId" {
 		return nil, nil, fmt.Errorf("%s: describe the SSM registration of %s: %w", verifyID, id, err)
