@@ -489,3 +489,35 @@ func TestSSMWorldErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestSSMProfileMakesManaged: by default an instance is managed once it
+// has a profile, and its credentials date from the association.
+func TestSSMProfileMakesManaged(t *testing.T) {
+	f := newSSMFixture(t)
+	ctx := context.Background()
+	managed := func() bool {
+		out, err := f.ssm.DescribeInstanceInformation(ctx, &ssm.DescribeInstanceInformationInput{
+			Filters: []types.InstanceInformationStringFilter{{Key: aws.String("InstanceIds"), Values: []string{ssmBastion}}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(out.InstanceInformationList) == 1
+	}
+	if managed() {
+		t.Fatal("the bastion has no profile but is managed")
+	}
+	f.clock.advance(5 * time.Minute)
+	if _, err := f.ec2.AssociateIamInstanceProfile(ctx, &awsec2.AssociateIamInstanceProfileInput{
+		InstanceId: aws.String(ssmBastion), IamInstanceProfile: &ec2types.IamInstanceProfileSpecification{Name: aws.String("app")},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !managed() {
+		t.Fatal("the bastion has a profile now but is not managed")
+	}
+	c, _ := f.imds(ssmBastion, "AWS-RunShellScript")
+	if want := f.clock.now().Add(time.Second).Format(time.RFC3339); c.Role != "app" || c.LastUpdated != want {
+		t.Errorf("bastion credentials %+v; want role app issued %s", c, want)
+	}
+}
