@@ -565,3 +565,48 @@ func TestSNSSigningIdentityFromSeed(t *testing.T) {
 		t.Error("seeds 9 and 10 gave the same certificate")
 	}
 }
+
+// Reset drops topics and subscriptions but keeps the signing identity, the
+// SNS endpoint and the delivery policy.
+func TestSNSEndpointSurvivesReset(t *testing.T) {
+	ctx := context.Background()
+	f := newSNSFixture(t, sandbox.Options{Seed: 6}, sandbox.SNSDelivery{})
+	before, err := f.sb.SNSCertificate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.sb.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	after, err := f.sb.SNSCertificate()
+	if err != nil || !after.Equal(before) {
+		t.Fatalf("certificate changed across Reset (%v)", err)
+	}
+	f.sn = sns.NewFromConfig(sandboxtest.Config(t, f.sb, sandboxtest.Admin(t, f.sb)))
+	topic, err := f.sn.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("after-reset")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep := newEndpoint(t, false)
+	if _, err := f.sn.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("http"), Endpoint: aws.String(ep.srv.URL)}); err != nil {
+		t.Fatal(err)
+	}
+	f.wait(t)
+	got := ep.take()
+	if len(got) != 1 {
+		t.Fatalf("%d deliveries after Reset, want the confirmation", len(got))
+	}
+	conf := decode(t, got[0])
+	if !strings.HasPrefix(conf.SigningCertURL, f.endpoint+"/") {
+		t.Errorf("SigningCertURL %s is not on the SNS endpoint %s", conf.SigningCertURL, f.endpoint)
+	}
+	if err := f.verify(t, conf); err != nil {
+		t.Errorf("signature after Reset: %v", err)
+	}
+	if resp, err := f.trusty.Get(conf.SubscribeURL); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET SubscribeURL after Reset: %v %v", resp, err)
+	}
+	if arns := subscriptionARNs(t, f, topic.TopicArn); len(arns) != 1 || arns[0] == "PendingConfirmation" {
+		t.Errorf("subscriptions = %v, want one confirmed", arns)
+	}
+}
