@@ -702,8 +702,12 @@ func (r *ec2Region) naclNode(a *ec2NACL, name string) *xnNode {
 		if e.Allow {
 			action = "allow"
 		}
+		cidr := "cidrBlock"
+		if pfx, err := netip.ParsePrefix(e.CIDR); err == nil && pfx.Addr().Is6() {
+			cidr = "ipv6CidrBlock"
+		}
 		n := xnEl("", xnInt("ruleNumber", e.Number), xnText("protocol", e.Protocol), xnText("ruleAction", action),
-			xnBool("egress", e.Egress), xnText("cidrBlock", e.CIDR))
+			xnBool("egress", e.Egress), xnText(cidr, e.CIDR))
 		if e.HasPorts {
 			n.kids = append(n.kids, xnEl("portRange", xnInt("from", e.From), xnInt("to", e.To)))
 		}
@@ -835,14 +839,25 @@ func (c *ec2Call) naclEntry() (*ec2NACL, ec2NACLEntry, error) {
 	default:
 		return nil, e, ec2Errorf("InvalidParameterValue", "Value (%s) for parameter ruleAction is invalid. Expected 'allow' or 'deny'.", c.p.str("RuleAction"))
 	}
-	cidr, err := c.p.required("CidrBlock")
-	if err != nil {
-		return nil, e, err
+	// Exactly one of CidrBlock (IPv4) and Ipv6CidrBlock; the entry keeps
+	// either in CIDR, its family telling which one it was.
+	cidr, v6 := c.p.str("CidrBlock"), c.p.str("Ipv6CidrBlock")
+	switch {
+	case cidr != "" && v6 != "":
+		return nil, e, ec2Errorf("InvalidParameterCombination", "Only one of cidrBlock and ipv6CidrBlock may be specified.")
+	case cidr == "" && v6 == "":
+		return nil, e, ec2Errorf("MissingParameter", "Either cidrBlock or ipv6CidrBlock must be specified.")
+	case cidr != "":
+		if pfx, perr := netip.ParsePrefix(cidr); perr != nil || !pfx.Addr().Is4() {
+			return nil, e, ec2Errorf("InvalidParameterValue", "Value (%s) for parameter cidrBlock is invalid. This is not a valid CIDR block.", cidr)
+		}
+		e.CIDR = cidr
+	default:
+		if pfx, perr := netip.ParsePrefix(v6); perr != nil || !pfx.Addr().Is6() || pfx.Addr().Is4In6() {
+			return nil, e, ec2Errorf("InvalidParameterValue", "Value (%s) for parameter ipv6CidrBlock is invalid. This is not a valid IPv6 CIDR block.", v6)
+		}
+		e.CIDR = v6
 	}
-	if _, perr := netip.ParsePrefix(cidr); perr != nil {
-		return nil, e, ec2Errorf("InvalidParameterValue", "Value (%s) for parameter cidrBlock is invalid. This is not a valid CIDR block.", cidr)
-	}
-	e.CIDR = cidr
 	if e.Protocol == "6" || e.Protocol == "17" {
 		from, okF, err := c.p.integer("PortRange.From")
 		if err != nil {
