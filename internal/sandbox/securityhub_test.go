@@ -453,3 +453,38 @@ func TestImportSecurityHubFinding(t *testing.T) {
 		t.Error("SecurityHubFindings does not show the imported finding with its creation")
 	}
 }
+
+// TestSecurityHubConcurrent imports, updates and reads findings from
+// several clients at once (run with -race).
+func TestSecurityHubConcurrent(t *testing.T) {
+	sb := hubSandbox(t)
+	c := hubClient(t, sb, sandboxtest.Admin(t, sb))
+	ssh := shtypes.AwsSecurityFindingIdentifier{Id: aws.String(sshFindingID), ProductArn: aws.String(gdProduct)}
+	errs := make(chan error, 24)
+	for i := range 8 {
+		go func() {
+			_, err := c.BatchImportFindings(context.Background(), &securityhub.BatchImportFindingsInput{Findings: []shtypes.AwsSecurityFinding{customFinding(fmt.Sprintf("race-%d", i))}})
+			errs <- err
+		}()
+		go func() {
+			_, err := c.BatchUpdateFindings(context.Background(), &securityhub.BatchUpdateFindingsInput{FindingIdentifiers: []shtypes.AwsSecurityFindingIdentifier{ssh},
+				Note: &shtypes.NoteUpdate{Text: aws.String(fmt.Sprintf("note %d", i)), UpdatedBy: aws.String("test")}})
+			errs <- err
+		}()
+		go func() {
+			_, err := c.GetFindings(context.Background(), &securityhub.GetFindingsInput{})
+			errs <- err
+		}()
+	}
+	for range 24 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if got := len(hubIDs(t, c, &shtypes.AwsSecurityFindingFilters{Id: []shtypes.StringFilter{hubSF(shtypes.StringFilterComparisonPrefix, "race-")}})); got != 8 {
+		t.Errorf("%d race- findings, want 8", got)
+	}
+	if f := getOne(t, c, sshFindingID); !strings.HasPrefix(aws.ToString(f.Note.Text), "note ") {
+		t.Errorf("note %q", aws.ToString(f.Note.Text))
+	}
+}
