@@ -20,9 +20,9 @@ import (
 //     (parentheses are refused, as the real service refuses them).
 //
 // Matching is case-sensitive, and a term matches anywhere in the message
-// (a substring, not a whole word). JSON patterns ({ $.x = ... }) and
-// space-delimited patterns ([a, b, ...]) are not simulated: they are refused
-// with InvalidParameterException saying so.
+// (a substring, not a whole word). A pattern in braces is a JSON pattern
+// (logs_filter_json.go). Space-delimited patterns ([a, b, ...]) are not
+// simulated: they are refused with InvalidParameterException saying so.
 func compileFilterPattern(pattern string) (func(string) bool, error) {
 	p := strings.TrimSpace(pattern)
 	if p == "" {
@@ -30,7 +30,10 @@ func compileFilterPattern(pattern string) (func(string) bool, error) {
 	}
 	switch p[0] {
 	case '{':
-		return nil, logsInvalid("The sandbox does not support JSON filter patterns ({ $.field = value }); use terms, quoted phrases, ?terms, -terms or %%regex%%.")
+		if !strings.HasSuffix(p, "}") {
+			return nil, logsInvalid("Invalid JSON filter pattern %q: missing closing }.", pattern)
+		}
+		return compileJSONPattern(pattern, p[1:len(p)-1])
 	case '[':
 		return nil, logsInvalid("The sandbox does not support space-delimited filter patterns ([a, b, ...]); use terms, quoted phrases, ?terms, -terms or %%regex%%.")
 	}

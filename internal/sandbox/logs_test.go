@@ -335,7 +335,7 @@ func TestLogsFilterPagingAndWindow(t *testing.T) {
 		{"end before start", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/big"), StartTime: millis(to), EndTime: millis(from)}, "InvalidParameterException"},
 		{"limit too high", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/big"), Limit: aws.Int32(10001)}, "InvalidParameterException"},
 		{"bad token", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/big"), NextToken: aws.String("garbage")}, "InvalidParameterException"},
-		{"json pattern", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/big"), FilterPattern: aws.String(`{ $.user = "root" }`)}, "InvalidParameterException"},
+		{"space-delimited pattern", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/big"), FilterPattern: aws.String(`[ip, user, ...]`)}, "InvalidParameterException"},
 		{"unquoted ip", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/big"), FilterPattern: aws.String(`?203.0.113.66`)}, "InvalidParameterException"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -391,7 +391,7 @@ func TestLogsFilterPatterns(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range []string{`"unterminated`, `? ERROR`, `user@host`, `{ $.a = 1 }`, `[ip, user]`, `%(a|b)%`, `%[%`, `"a"b`} {
+	for _, bad := range []string{`"unterminated`, `? ERROR`, `user@host`, `{ $.a = }`, `[ip, user]`, `%(a|b)%`, `%[%`, `"a"b`} {
 		t.Run("bad "+bad, func(t *testing.T) {
 			_, err := c.FilterLogEvents(context.Background(), &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/p"), FilterPattern: aws.String(bad)})
 			if errorCode(err) != "InvalidParameterException" {
@@ -560,5 +560,60 @@ func TestLogsConcurrent(t *testing.T) {
 	evs, _ := filterAll(t, c, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/conc"), FilterPattern: aws.String("m")})
 	if len(evs) != 40 {
 		t.Errorf("got %d events, want 40", len(evs))
+	}
+}
+
+func TestLogsJSONPatterns(t *testing.T) {
+	_, c := newLogs(t)
+	msgs := []string{
+		`0 not json`,
+		`{"n":1,"eventType":"UpdateTrail","user":{"name":"root","mfa":false},"latency":120,"src":["203.0.113.66"]}`,
+		`{"n":2,"eventType":"CreateUser","user":{"name":"alice","mfa":true},"latency":80.5,"err":null}`,
+		`{"n":3,"eventType":"UpdateUser","user":{"name":"bob"},"latency":"300"}`,
+		`["n", 4]`,
+	}
+	put(t, c, "/json", "s", logsNow.Add(-time.Hour), msgs...)
+	for _, tc := range []struct {
+		pattern string
+		want    []int
+	}{
+		{`{ $.eventType = "UpdateTrail" }`, []int{1}},
+		{`{ $.eventType = Update* }`, []int{1, 3}},
+		{`{ $.eventType != "UpdateTrail" }`, []int{2, 3}},
+		{`{ $.user.name = %^[ab]% }`, []int{2, 3}},
+		{`{ $.latency > 100 }`, []int{1}},
+		{`{ $.latency <= 80.5 }`, []int{2}},
+		{`{ $.latency = 300 }`, nil},
+		{`{ $.user.mfa IS TRUE }`, []int{2}},
+		{`{ $.user.mfa IS FALSE }`, []int{1}},
+		{`{ $.err IS NULL }`, []int{2}},
+		{`{ $.user.mfa NOT EXISTS }`, []int{3}},
+		{`{ $.err EXISTS }`, []int{2}},
+		{`{ $.src[0] = "203.0.113.66" }`, []int{1}},
+		{`{ ($.eventType = Create*) || ($.latency > 100 && $.user.name = root) }`, []int{1, 2}},
+		{`{ $.eventType = Update* && $.user.name != "bob" }`, []int{1}},
+	} {
+		t.Run(tc.pattern, func(t *testing.T) {
+			evs, _ := filterAll(t, c, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/json"), FilterPattern: aws.String(tc.pattern)})
+			var got []int
+			for _, m := range messages(evs) {
+				var v struct{ N int }
+				if err := json.Unmarshal([]byte(m), &v); err != nil {
+					t.Fatalf("matched a non-object event %q", m)
+				}
+				got = append(got, v.N)
+			}
+			if diff := cmp.Diff(got, tc.want); diff != "" {
+				t.Errorf("matches (-got +want):\n%s", diff)
+			}
+		})
+	}
+	for _, bad := range []string{`{ $.a = 1`, `{ }`, `{ a = 1 }`, `{ $.a > "x" }`, `{ $.a IS MAYBE }`, `{ $.a NOT THERE }`, `{ ($.a = 1 }`, `{ $.a = 1 && }`, `{ $.a = %(x)% }`, `{ $.a = "x }`} {
+		t.Run("bad "+bad, func(t *testing.T) {
+			_, err := c.FilterLogEvents(context.Background(), &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/json"), FilterPattern: aws.String(bad)})
+			if errorCode(err) != "InvalidParameterException" {
+				t.Errorf("error = %v, want InvalidParameterException", err)
+			}
+		})
 	}
 }
