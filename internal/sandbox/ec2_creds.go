@@ -2,8 +2,6 @@ package sandbox
 
 import (
 	"crypto/sha256"
-	"encoding/json"
-	"fmt"
 	"strings"
 	"time"
 )
@@ -24,7 +22,7 @@ type EC2InstanceCredentials struct {
 	// ProfileARN is the instance profile of the current association.
 	ProfileARN string
 	// Issued is when the current credentials were issued: the later of the
-	// instance's last start (launch, or start after a stop; a reboot keeps
+	// instance's last start (its LaunchTime: launch, or start after a stop; a reboot keeps
 	// them) and its current profile association, in the second after it
 	// (EC2 stamps them with whole seconds, never before the event, so
 	// credentials of an association made at or after a revocation are not
@@ -68,32 +66,6 @@ func (sb *Sandbox) ec2InstanceInfo(account, region, id string) (ec2CredsInfo, bo
 	return info, found
 }
 
-// ec2LastStart returns when the instance last went from stopped to
-// running, from the EC2 state-change events on the bus (the bus keeps the
-// last 1000 events); zero when none is known.
-func (sb *Sandbox) ec2LastStart(account, region, id string) time.Time {
-	arn := fmt.Sprintf("arn:aws:ec2:%s:%s:instance/%s", region, account, id)
-	var last time.Time
-	for _, ev := range sb.Events() {
-		if ev.Source != "aws.ec2" || ev.DetailType != "EC2 Instance State-change Notification" || ev.Account != account || ev.Region != region {
-			continue
-		}
-		if len(ev.Resources) != 1 || ev.Resources[0] != arn {
-			continue
-		}
-		var d struct {
-			State string `json:"state"`
-		}
-		if json.Unmarshal(ev.Detail, &d) != nil || d.State != "pending" {
-			continue
-		}
-		if ev.Time.After(last) {
-			last = ev.Time
-		}
-	}
-	return last
-}
-
 // EC2InstanceCredentials returns the role credentials an instance's
 // metadata service hands out now; ok is false when the instance does not
 // exist. Credentials.Role is "" when IMDS has none to give.
@@ -120,9 +92,6 @@ func (sb *Sandbox) instanceCredentials(account, region, id string, info ec2Creds
 	event := info.Launched
 	if info.Associated.After(event) {
 		event = info.Associated
-	}
-	if started := sb.ec2LastStart(account, region, id); started.After(event) {
-		event = started
 	}
 	c.Issued = event.UTC().Truncate(time.Second).Add(time.Second)
 	if now := sb.Now(); now.Sub(c.Issued) >= IMDSCredentialLifetime {

@@ -480,6 +480,8 @@ func (c *ec2Call) startInstances() ([]*xnNode, error) {
 	return c.transition(func(inst *ec2Instance) (string, string, error) {
 		switch inst.State {
 		case "stopped", "stopping":
+			// As in EC2, LaunchTime is the last start, not the first.
+			inst.Launched = c.now
 			return "running", "pending", nil
 		case "running", "pending":
 			return "running", "running", nil
