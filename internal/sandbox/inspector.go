@@ -211,13 +211,15 @@ type inspectorFilters struct {
 	} `json:"inspectorScore"`
 }
 
-// fields pairs each string criterion with its name and the finding's
-// values for it.
-func (fc *inspectorFilters) fields() []struct {
+// inspectorField is one string criterion: its name, its filters and the
+// finding's values for it.
+type inspectorField struct {
 	name string
 	fs   []wireStringFilter
 	get  func(f *inspectorFinding) []string
-} {
+}
+
+func (fc *inspectorFilters) fields() []inspectorField {
 	one := func(s string) []string { return []string{s} }
 	ec2 := func(pick func(d *inspectorEC2Details) string) func(f *inspectorFinding) []string {
 		return func(f *inspectorFinding) []string {
@@ -238,12 +240,7 @@ func (fc *inspectorFilters) fields() []struct {
 			return one(pick(f.PackageVulnerabilityDetails))
 		}
 	}
-	type field = struct {
-		name string
-		fs   []wireStringFilter
-		get  func(f *inspectorFinding) []string
-	}
-	return []field{
+	return []inspectorField{
 		{"awsAccountId", fc.AwsAccountID, func(f *inspectorFinding) []string { return one(f.AwsAccountID) }},
 		{"findingArn", fc.FindingArn, func(f *inspectorFinding) []string { return one(f.FindingArn) }},
 		{"findingStatus", fc.FindingStatus, func(f *inspectorFinding) []string { return one(f.Status) }},
@@ -399,11 +396,7 @@ func (s *inspectorService) listFindings(req *Request) (*Response, error) {
 	return JSONResult(res)
 }
 
-func inspectorMatches(fc *inspectorFilters, fields []struct {
-	name string
-	fs   []wireStringFilter
-	get  func(f *inspectorFinding) []string
-}, f *inspectorFinding) bool {
+func inspectorMatches(fc *inspectorFilters, fields []inspectorField, f *inspectorFinding) bool {
 	for _, fl := range fields {
 		if len(fl.fs) > 0 && !matchStringFilters(fl.fs, fl.get(f)) {
 			return false
@@ -413,13 +406,13 @@ func inspectorMatches(fc *inspectorFilters, fields []struct {
 		if f.InspectorScore == nil {
 			return false
 		}
-		any := false
+		inRange := false
 		for _, r := range fc.InspectorScore {
 			if (r.LowerInclusive == nil || *f.InspectorScore >= *r.LowerInclusive) && (r.UpperInclusive == nil || *f.InspectorScore <= *r.UpperInclusive) {
-				any = true
+				inRange = true
 			}
 		}
-		if !any {
+		if !inRange {
 			return false
 		}
 	}
