@@ -1,10 +1,13 @@
 package sandbox_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -322,6 +325,73 @@ func TestServiceWorldErrors(t *testing.T) {
 			}
 			if diff := cmp.Diff(got, string(want)); diff != "" {
 				t.Errorf("error (-got +want):\n%s", diff)
+			}
+		})
+	}
+}
+
+// bodies records the response bodies an SDK client receives.
+type bodies struct {
+	next aws.HTTPClient
+	last []byte
+}
+
+func (b *bodies) Do(r *http.Request) (*http.Response, error) {
+	resp, err := b.next.Do(r)
+	if err != nil {
+		return resp, err
+	}
+	b.last, err = io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(b.last))
+	return resp, err
+}
+
+// TestGuardDutyFindingShape checks that GetFindings returns every member
+// of the finding the event carried, in the API's shape: additionalInfo as
+// type and value, plus schemaVersion and partition.
+func TestGuardDutyFindingShape(t *testing.T) {
+	ctx := context.Background()
+	sb := fleetSandbox(t)
+	cfg := sandboxtest.Config(t, sb, sandboxtest.Admin(t, sb))
+	rec := &bodies{next: cfg.HTTPClient}
+	cfg.HTTPClient = rec
+	gd := guardduty.NewFromConfig(cfg)
+	for _, f := range []sandbox.Finding{
+		{Kind: sandbox.FindingGuardDutySSHBruteForce, InstanceID: fleetInstance(t, sb, "web-2")},
+		{Kind: sandbox.FindingGuardDutyIAM},
+	} {
+		t.Run(f.Kind, func(t *testing.T) {
+			ev, err := sb.PublishFinding(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var detail map[string]any
+			if err := json.Unmarshal(ev.Detail, &detail); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := gd.GetFindings(ctx, &guardduty.GetFindingsInput{DetectorId: aws.String(fleetDetector), FindingIds: []string{detail["id"].(string)}}); err != nil {
+				t.Fatal(err)
+			}
+			var body struct {
+				Findings []map[string]any `json:"findings"`
+			}
+			if err := json.Unmarshal(rec.last, &body); err != nil || len(body.Findings) != 1 {
+				t.Fatalf("GetFindings body %s: %v", rec.last, err)
+			}
+			want, got := map[string]bool{}, map[string]bool{}
+			paths("", detail, want)
+			paths("", body.Findings[0], got)
+			for p := range want {
+				if strings.HasPrefix(p, ".service.additionalInfo.") {
+					delete(want, p)
+				}
+			}
+			for _, p := range []string{".service.additionalInfo.type", ".service.additionalInfo.value", ".schemaVersion", ".partition"} {
+				want[p] = true
+			}
+			if diff := cmp.Diff(sortedSet(got), sortedSet(want)); diff != "" {
+				t.Errorf("finding shape (-got +want):\n%s", diff)
 			}
 		})
 	}
