@@ -19,6 +19,12 @@
 // applies on_timeout; Decide (firebreak approve|deny) records a decision
 // and wakes the run's job in the same transaction.
 //
+// An Announcer (Slack, in serve) hears of each approval request, each
+// decision applied and, when asked, each step's end: each announcement is
+// a River job inserted in the transaction of the transition it tells of,
+// unique by what it is about, so a repeated pass announces nothing twice
+// and a failed post is retried without holding up the run.
+//
 // After a crash, a run resumes from the ledger: a step found running is
 // called again with the same idempotency key when its action is
 // idempotent, and failed as "interrupted; not idempotent, not retried"
