@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -317,7 +318,8 @@ type GuardDutyASFF struct {
 	// Severity is GuardDuty's severity, 1.0 to 8.9.
 	Severity float64
 	// InstanceID names the instance the finding is about; AccessKeyID and
-	// UserName the access key, for IAM findings. One of them is needed.
+	// UserName the access key, for IAM findings. Without either the
+	// finding names the account (resource type Other).
 	InstanceID  string
 	AccessKeyID string
 	UserName    string
@@ -373,6 +375,13 @@ func (g GuardDutyASFF) ASFF() map[string]any {
 			"Details": map[string]any{"AwsIamAccessKey": map[string]any{"PrincipalName": g.UserName, "PrincipalType": "IAMUser", "UserName": g.UserName}},
 		})
 	}
+	if len(resources) == 0 {
+		// GuardDuty findings about other resources (S3, EKS, the account)
+		// still name one.
+		resources = append(resources, map[string]any{"Type": "Other", "Id": "AWS::::Account:" + g.Account, "Partition": "aws", "Region": g.Region})
+	}
+	title := cmp.Or(g.Title, g.Type)
+	description := cmp.Or(g.Description, title)
 	pf := map[string]any{
 		"aws/guardduty/service/action/actionType":   "AWS_API_CALL",
 		"aws/guardduty/service/archived":            "false",
@@ -399,8 +408,8 @@ func (g GuardDutyASFF) ASFF() map[string]any {
 		"CreatedAt":       created.Format(time.RFC3339Nano),
 		"UpdatedAt":       updated.Format(time.RFC3339Nano),
 		"Severity":        map[string]any{"Product": g.Severity, "Label": label, "Normalized": normalized},
-		"Title":           g.Title,
-		"Description":     g.Description,
+		"Title":           title,
+		"Description":     description,
 		"ProductFields":   pf,
 		"Resources":       resources,
 	}

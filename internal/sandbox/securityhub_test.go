@@ -443,6 +443,15 @@ func TestImportSecurityHubFinding(t *testing.T) {
 	if err := sb.ImportSecurityHubFinding("222222222223", hubRegion, g.ASFF()); err == nil {
 		t.Error("a finding of another account was imported")
 	}
+	// A finding about neither an instance nor a key, with the least
+	// GuardDuty gives, still imports, naming the account.
+	bare := sandbox.GuardDutyASFF{Account: hubAccount, Region: hubRegion, DetectorID: hubDetector, FindingID: "0ab1c2d3e4f5a6b7c8d9e0f1a2b3c4d0", Type: "Policy:S3/BucketBlockPublicAccessDisabled", Severity: 2}
+	if err := sb.ImportSecurityHubFinding(hubAccount, hubRegion, bare.ASFF()); err != nil {
+		t.Fatal(err)
+	}
+	if r := getOne(t, c, strings.Replace(id, "9ab1c2d3e4f5a6b7c8d9e0f1a2b3c4d9", "0ab1c2d3e4f5a6b7c8d9e0f1a2b3c4d0", 1)).Resources; len(r) != 1 || aws.ToString(r[0].Type) != "Other" || aws.ToString(r[0].Id) != "AWS::::Account:"+hubAccount {
+		t.Errorf("resources of a finding about the account: %+v", r)
+	}
 	found := false
 	for _, h := range sb.SecurityHubFindings(hubAccount, hubRegion) {
 		if h.ASFF["Id"] == id {
