@@ -2,6 +2,8 @@ package sandbox
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"sort"
@@ -120,8 +122,12 @@ func (s *autoScalingService) Seed(acct *Account, section *yaml.Node) error {
 			name: wg.Name, account: acct.ID, region: region, min: *wg.Min, max: *wg.Max, desired: len(wg.Instances),
 			created: s.sb.Now(), template: orDefault(wg.LaunchTemplate, wg.Name+"-template"), tags: wg.Tags,
 		}
-		g.arn = fmt.Sprintf("arn:aws:autoscaling:%s:%s:autoScalingGroup:%s:autoScalingGroupName/%s", region, acct.ID, s.sb.IDs().UUID(), g.name)
-		g.templateID = s.sb.IDs().Hex("lt-", 17)
+		// Derived, not drawn: adding a group to a world does not change the
+		// other ids a seeded sandbox generates.
+		sum := sha256.Sum256([]byte("autoscaling/" + acct.ID + "/" + region + "/" + g.name))
+		h := hex.EncodeToString(sum[:])
+		g.arn = fmt.Sprintf("arn:aws:autoscaling:%s:%s:autoScalingGroup:%s-%s-4%s-8%s-%s:autoScalingGroupName/%s", region, acct.ID, h[:8], h[8:12], h[13:16], h[17:20], h[20:32], g.name)
+		g.templateID = "lt-" + h[32:49]
 		if wg.Desired != nil {
 			g.desired = *wg.Desired
 		}
