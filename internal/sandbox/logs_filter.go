@@ -21,8 +21,8 @@ import (
 //
 // Matching is case-sensitive, and a term matches anywhere in the message
 // (a substring, not a whole word). A pattern in braces is a JSON pattern
-// (logs_filter_json.go). Space-delimited patterns ([a, b, ...]) are not
-// simulated: they are refused with InvalidParameterException saying so.
+// (logs_filter_json.go), one in square brackets a space-delimited pattern
+// (logs_filter_delimited.go).
 func compileFilterPattern(pattern string) (func(string) bool, error) {
 	p := strings.TrimSpace(pattern)
 	if p == "" {
@@ -35,7 +35,10 @@ func compileFilterPattern(pattern string) (func(string) bool, error) {
 		}
 		return compileJSONPattern(pattern, p[1:len(p)-1])
 	case '[':
-		return nil, logsInvalid("The sandbox does not support space-delimited filter patterns ([a, b, ...]); use terms, quoted phrases, ?terms, -terms or %%regex%%.")
+		if !strings.HasSuffix(p, "]") {
+			return nil, logsInvalid("Invalid space-delimited filter pattern %q: missing closing ].", pattern)
+		}
+		return compileDelimitedPattern(pattern, p[1:len(p)-1])
 	}
 	var all, any, none []func(string) bool
 	for i := 0; i < len(p); {

@@ -17,6 +17,7 @@ func FuzzFilterPattern(f *testing.F) {
 		{`"a \"quoted\" phrase"`, `a "quoted" phrase`},
 		{`{ $.a = 1 }`, `{"a":1}`},
 		{`{ ($.a.b[0] = x*) || $.c IS TRUE && $.d NOT EXISTS }`, `{"a":{"b":["xy"]}}`},
+		{`[ip = 1.2.*, ..., status = 4* || status = %^5%, bytes > 10]`, `1.2.3.4 - "GET /" [x y] 404 12`},
 		{`"unterminated`, "x"},
 	} {
 		f.Add(seed[0], seed[1])
@@ -27,8 +28,8 @@ func FuzzFilterPattern(f *testing.F) {
 			return
 		}
 		got := m(msg)
-		if strings.HasPrefix(strings.TrimSpace(pattern), "{") {
-			return // a JSON pattern
+		if t := strings.TrimSpace(pattern); strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[") {
+			return // a JSON or space-delimited pattern
 		}
 		words := strings.Fields(pattern)
 		for _, w := range words {

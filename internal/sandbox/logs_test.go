@@ -335,7 +335,7 @@ func TestLogsFilterPagingAndWindow(t *testing.T) {
 		{"end before start", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/big"), StartTime: millis(to), EndTime: millis(from)}, "InvalidParameterException"},
 		{"limit too high", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/big"), Limit: aws.Int32(10001)}, "InvalidParameterException"},
 		{"bad token", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/big"), NextToken: aws.String("garbage")}, "InvalidParameterException"},
-		{"space-delimited pattern", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/big"), FilterPattern: aws.String(`[ip, user, ...]`)}, "InvalidParameterException"},
+		{"unterminated delimited pattern", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/big"), FilterPattern: aws.String(`[ip, user, ...`)}, "InvalidParameterException"},
 		{"unquoted ip", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/big"), FilterPattern: aws.String(`?203.0.113.66`)}, "InvalidParameterException"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -391,7 +391,7 @@ func TestLogsFilterPatterns(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range []string{`"unterminated`, `? ERROR`, `user@host`, `{ $.a = }`, `[ip, user]`, `%(a|b)%`, `%[%`, `"a"b`} {
+	for _, bad := range []string{`"unterminated`, `? ERROR`, `user@host`, `{ $.a = }`, `[ip, user`, `%(a|b)%`, `%[%`, `"a"b`} {
 		t.Run("bad "+bad, func(t *testing.T) {
 			_, err := c.FilterLogEvents(context.Background(), &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/p"), FilterPattern: aws.String(bad)})
 			if errorCode(err) != "InvalidParameterException" {
@@ -611,6 +611,53 @@ func TestLogsJSONPatterns(t *testing.T) {
 	for _, bad := range []string{`{ $.a = 1`, `{ }`, `{ a = 1 }`, `{ $.a > "x" }`, `{ $.a IS MAYBE }`, `{ $.a NOT THERE }`, `{ ($.a = 1 }`, `{ $.a = 1 && }`, `{ $.a = %(x)% }`, `{ $.a = "x }`} {
 		t.Run("bad "+bad, func(t *testing.T) {
 			_, err := c.FilterLogEvents(context.Background(), &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/json"), FilterPattern: aws.String(bad)})
+			if errorCode(err) != "InvalidParameterException" {
+				t.Errorf("error = %v, want InvalidParameterException", err)
+			}
+		})
+	}
+}
+
+func TestLogsDelimitedPatterns(t *testing.T) {
+	_, c := newLogs(t)
+	msgs := []string{
+		`127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /apache_pb.gif HTTP/1.0" 200 1534`,
+		`203.0.113.66 - - [10/Oct/2000:13:25:16 -0700] "GET /admin.html HTTP/1.0" 404 310`,
+		`203.0.113.66 - - [10/Oct/2000:13:25:17 -0700] "POST /login.html HTTP/1.0" 500 12`,
+		`one two`,
+	}
+	put(t, c, "/access", "s", logsNow.Add(-time.Hour), msgs...)
+	for _, tc := range []struct {
+		pattern string
+		want    []int
+	}{
+		{`[ip, identity, user, timestamp, request, status_code, bytes]`, []int{0, 1, 2}},
+		{`[ip, identity, user, timestamp, request, status_code = 4*, bytes]`, []int{1}},
+		{`[ip = 203.0.113.66, ...]`, []int{1, 2}},
+		{`[..., status_code = 404 || status_code = 500, bytes]`, []int{1, 2}},
+		{`[..., status_code >= 400, bytes < 100]`, []int{2}},
+		{`[..., status_code, bytes < 1000 && status_code >= 400]`, []int{1, 2}},
+		{`[ip, identity, user != "-", ...]`, []int{0}},
+		{`[ip, ..., request = *html*, ...]`, []int{1, 2}},
+		{`[ip, ..., request = %^POST%, ...]`, []int{2}},
+		{`[a, b]`, []int{3}},
+		{`[a, b, c]`, nil},
+		{`[...]`, []int{0, 1, 2, 3}},
+	} {
+		t.Run(tc.pattern, func(t *testing.T) {
+			evs, _ := filterAll(t, c, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/access"), FilterPattern: aws.String(tc.pattern)})
+			var got []int
+			for _, m := range messages(evs) {
+				got = append(got, slices.Index(msgs, m))
+			}
+			if diff := cmp.Diff(got, tc.want); diff != "" {
+				t.Errorf("matches (-got +want):\n%s", diff)
+			}
+		})
+	}
+	for _, bad := range []string{`[ip, , user]`, `[ip, ip]`, `[1ip]`, `[ip, user = ]`, `[ip, user > frank]`, `[ip, x = "unterminated]`, `[ip, user = %(a)%]`, `[ip = 1 && nope = 2]`} {
+		t.Run("bad "+bad, func(t *testing.T) {
+			_, err := c.FilterLogEvents(context.Background(), &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/access"), FilterPattern: aws.String(bad)})
 			if errorCode(err) != "InvalidParameterException" {
 				t.Errorf("error = %v, want InvalidParameterException", err)
 			}
