@@ -178,3 +178,30 @@ func TestDetachFromAutoScalingNotInAGroup(t *testing.T) {
 		t.Errorf("without clients: %v", err)
 	}
 }
+
+// TestIsolateThenDetach isolates web-1 and then detaches it: the group's
+// replacement is launched like the fleet, not into the quarantine group.
+func TestIsolateThenDetach(t *testing.T) {
+	ctx := context.Background()
+	f := newFleetFixture(t)
+	web1 := f.instance("web-1")
+	iso, err := ec2.IsolateInstance{}.Do(ctx, f.call("inc-1", action.Values{
+		"instance_id": action.StringValue(web1.ID), "quarantine_group": action.StringValue("firebreak-quarantine"),
+		"nacl_rule_min": action.IntValue(ec2.IsolateRuleMin), "nacl_rule_max": action.IntValue(ec2.IsolateRuleMax),
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := ec2.DetachFromAutoScaling{}.Do(ctx, f.call("inc-1", action.Values{"instance_id": action.StringValue(web1.ID), "decrement_desired_capacity": action.BoolValue(false)}))
+	if err != nil || !out.Bool("detached") {
+		t.Fatalf("detach: %v %v", out, err)
+	}
+	g := f.group("web")
+	repl := f.state(g.Instances[len(g.Instances)-1])
+	if slices.Contains(repl.SecurityGroups, iso.Str("quarantine_group_id")) || !slices.Equal(repl.SecurityGroups, web1.SecurityGroups) {
+		t.Errorf("replacement groups %v; want the fleet's %v, not the quarantine group %s", repl.SecurityGroups, web1.SecurityGroups, iso.Str("quarantine_group_id"))
+	}
+	if got := f.state(web1.ID).SecurityGroups; !slices.Equal(got, []string{iso.Str("quarantine_group_id")}) {
+		t.Errorf("web-1 groups after detach %v; want it still quarantined", got)
+	}
+}
