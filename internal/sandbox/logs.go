@@ -878,7 +878,7 @@ func (s *logsService) filterLogEvents(req *Request, body []byte) (any, error) {
 	}{Events: []logsFilteredEvent{}, SearchedLogStreams: []logsSearched{}}
 	size := 0
 	for i, h := range hits {
-		if i == limit || size+len(h.e.msg)+200 > logsMaxResponse {
+		if i == limit || (i > 0 && size+len(h.e.msg)+200 > logsMaxResponse) {
 			last := hits[i-1].e
 			out.NextToken = logsEncodeToken("f", logsCursor{last.ts, last.seq}.String())
 			break

@@ -664,3 +664,18 @@ func TestLogsDelimitedPatterns(t *testing.T) {
 		})
 	}
 }
+
+// TestLogsFilterPageSize checks that a FilterLogEvents page stops before
+// 1 MiB of messages, and that one event near the 1 MiB limit still comes
+// back alone.
+func TestLogsFilterPageSize(t *testing.T) {
+	_, c := newLogs(t)
+	big := strings.Repeat("x", 400*1024)
+	put(t, c, "/size", "s", logsNow.Add(-time.Hour), big+"1", big+"2")
+	put(t, c, "/size", "s", logsNow.Add(-time.Hour+10*time.Second), big+"3")
+	put(t, c, "/size", "s", logsNow.Add(-time.Hour+20*time.Second), strings.Repeat("y", 1048576-26))
+	evs, pages := filterAll(t, c, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/size")})
+	if len(evs) != 4 || pages != 3 {
+		t.Errorf("got %d events in %d pages, want 4 in 3", len(evs), pages)
+	}
+}
