@@ -48,7 +48,16 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	sb := sandboxtest.New(t, sandbox.Options{Seed: 8, Clock: func() time.Time { return now }})
-	return &fixture{t: t, sb: sb, log: &bytes.Buffer{}}
+	f := &fixture{t: t, sb: sb, log: &bytes.Buffer{}}
+	t.Cleanup(func() {
+		for _, k := range sb.Keys() {
+			c, err := sb.KeyCredentials(k.AccessKeyID)
+			if err == nil && c.SecretAccessKey != "" && strings.Contains(f.log.String(), c.SecretAccessKey) {
+				t.Errorf("the secret of %s appears in the log", k.AccessKeyID)
+			}
+		}
+	})
+	return f
 }
 
 func (f *fixture) call(params action.Values) action.Call {
@@ -168,6 +177,14 @@ func TestSuccessfulLoginsSSH(t *testing.T) {
 		t.Errorf("FilterLogEvents records = %q", recorded)
 	}
 
+	// A dry run reads too: the action changes nothing.
+	dry := call
+	dry.DryRun = true
+	dryOut, err := a.Do(context.Background(), dry)
+	if err != nil || dryOut.String() != want.String() {
+		t.Errorf("dry run: %v, %v", err, dryOut)
+	}
+
 	// Without instance_id every stream is searched.
 	out, err = a.Do(context.Background(), f.call(params("log_groups", []string{group}, "ips", []string{attacker})))
 	if err != nil {
@@ -245,7 +262,7 @@ func TestSuccessfulLoginsPagingAndWindow(t *testing.T) {
 	if !out.Bool("login_succeeded") || out.Int("events_scanned") != 25001 || out.Bool("truncated") {
 		t.Errorf("after 25,001 events: %v", out)
 	}
-	out, err = a.Do(context.Background(), f.call(params("log_groups", []string{group}, "ips", []string{attacker}, "max_events", 1000)))
+	out, err = a.Do(context.Background(), f.call(params("log_groups", []string{"arn:aws:logs:us-east-1:111111111111:log-group:" + group + ":*"}, "ips", []string{attacker}, "max_events", 1000)))
 	if err != nil {
 		t.Fatal(err)
 	}
