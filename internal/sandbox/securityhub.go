@@ -460,8 +460,16 @@ func (s *securityHubService) getFindings(req *Request) (*Response, error) {
 		}{"UpdatedAt", "desc"})
 	}
 
+	// Sort keys are computed once per finding, and only the page is
+	// copied out, so that paging through many findings stays cheap.
+	type hit struct {
+		f    map[string]any
+		id   string
+		nums []float64
+		strs []string
+	}
 	s.mu.Lock()
-	var out []map[string]any
+	var hits []hit
 	for _, hf := range s.region(req.Caller.Account, req.Region).findings {
 		keep := true
 		for _, match := range filters {
@@ -470,22 +478,19 @@ func (s *securityHubService) getFindings(req *Request) (*Response, error) {
 				break
 			}
 		}
-		if keep {
-			c, err := normalizeJSON(hf.data)
-			if err != nil {
-				s.mu.Unlock()
-				return nil, fmt.Errorf("security hub: copy finding: %w", err)
-			}
-			out = append(out, c)
+		if !keep {
+			continue
 		}
+		h := hit{f: hf.data, nums: make([]float64, len(sorts)), strs: make([]string, len(sorts))}
+		h.id, _ = hf.data["Id"].(string)
+		for k, sc := range sorts {
+			h.nums[k], h.strs[k], _ = hubSortValue(hf.data, sc.Field)
+		}
+		hits = append(hits, h)
 	}
-	s.mu.Unlock()
-
-	slices.SortStableFunc(out, func(a, b map[string]any) int {
-		for _, sc := range sorts {
-			an, as, _ := hubSortValue(a, sc.Field)
-			bn, bs, _ := hubSortValue(b, sc.Field)
-			c := cmp.Or(cmp.Compare(an, bn), cmp.Compare(as, bs))
+	slices.SortStableFunc(hits, func(a, b hit) int {
+		for k, sc := range sorts {
+			c := cmp.Or(cmp.Compare(a.nums[k], b.nums[k]), cmp.Compare(a.strs[k], b.strs[k]))
 			if sc.SortOrder == "desc" {
 				c = -c
 			}
@@ -493,21 +498,27 @@ func (s *securityHubService) getFindings(req *Request) (*Response, error) {
 				return c
 			}
 		}
-		ai, _ := a["Id"].(string)
-		bi, _ := b["Id"].(string)
-		return cmp.Compare(ai, bi)
+		return cmp.Compare(a.id, b.id)
 	})
 	res := struct {
 		Findings  []map[string]any `json:"Findings"`
 		NextToken string           `json:"NextToken,omitempty"`
 	}{Findings: []map[string]any{}}
-	if offset < len(out) {
-		end := min(offset+max, len(out))
-		res.Findings = out[offset:end]
-		if end < len(out) {
+	if offset < len(hits) {
+		end := min(offset+max, len(hits))
+		for _, h := range hits[offset:end] {
+			c, err := normalizeJSON(h.f)
+			if err != nil {
+				s.mu.Unlock()
+				return nil, fmt.Errorf("security hub: copy finding: %w", err)
+			}
+			res.Findings = append(res.Findings, c)
+		}
+		if end < len(hits) {
 			res.NextToken = pageToken("securityhub", end)
 		}
 	}
+	s.mu.Unlock()
 	req.Trail.RequestParameters = map[string]any{"maxResults": max}
 	return JSONResult(res)
 }

@@ -31,7 +31,8 @@ func client(ctx context.Context, id string, call action.Call) (API, error) {
 	return awshub.NewFromConfig(cfg), nil
 }
 
-// maxFindings stops paging through GetFindings; truncated outputs say so.
+// maxFindings stops paging through GetFindings after this many findings
+// were read; truncated outputs say so.
 const maxFindings = 2000
 
 var reGuardDutyID = regexp.MustCompile(`^[0-9a-f]{32}$`)
@@ -80,19 +81,21 @@ func findingDetail(id string) string {
 	return "Id=" + id
 }
 
-// get pages through GetFindings and keeps the findings keep accepts, at
-// most maxFindings of them.
+// get pages through GetFindings and keeps the findings keep accepts. It
+// reads at most maxFindings findings and says whether there were more.
 func get(ctx context.Context, api API, actionID string, t action.Target, filters *types.AwsSecurityFindingFilters, keep func(types.AwsSecurityFinding) bool) ([]types.AwsSecurityFinding, bool, error) {
 	var out []types.AwsSecurityFinding
+	read := 0
 	p := awshub.NewGetFindingsPaginator(api, &awshub.GetFindingsInput{Filters: filters, MaxResults: aws.Int32(100)})
 	for p.HasMorePages() {
-		if len(out) >= maxFindings {
+		if read >= maxFindings {
 			return out, true, nil
 		}
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, false, hubError(actionID, t, "get findings", err)
 		}
+		read += len(page.Findings)
 		for _, f := range page.Findings {
 			if keep(f) {
 				out = append(out, f)

@@ -3,9 +3,11 @@ package securityhub_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/google/go-cmp/cmp"
@@ -318,5 +320,30 @@ func TestUpdateFindingErrors(t *testing.T) {
 	}
 	if f := finding(t, sb, sshASFF); status(f) != "NEW" || len(f.History) != 1 {
 		t.Errorf("a refused update changed the finding: %s, %d history entries", status(f), len(f.History))
+	}
+}
+
+// TestUpdateFindingManyGuardDutyFindings resolves GuardDuty ids among more
+// findings than the actions read.
+func TestUpdateFindingManyGuardDutyFindings(t *testing.T) {
+	sb := newSandbox(t)
+	base := sb.Now().Add(-time.Hour)
+	for i := range 2050 {
+		g := sandbox.GuardDutyASFF{Account: prod, Region: region, DetectorID: "12abc34d567e8fa901bc2d34e56789f0", FindingID: fmt.Sprintf("%032x", i+1),
+			Type: "Recon:EC2/PortProbeUnprotectedPort", Severity: 2, InstanceID: web2, CreatedAt: base, UpdatedAt: base.Add(time.Duration(i) * time.Second)}
+		if err := sb.ImportSecurityHubFinding(prod, region, g.ASFF()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// GetFindings returns the most recently updated first: the newest is
+	// found, the oldest is beyond what the action reads.
+	newest := fmt.Sprintf("%032x", 2050)
+	out, err := securityhub.UpdateFinding{}.Do(context.Background(), call(sb, prod, action.Values{"finding_id": action.StringValue(newest), "status": action.StringValue("NOTIFIED"), "instance_id": action.StringValue(web2)}))
+	if err != nil || !out.Bool("changed") {
+		t.Fatalf("newest: %v, changed=%v", err, out.Bool("changed"))
+	}
+	_, err = securityhub.UpdateFinding{}.Do(context.Background(), call(sb, prod, action.Values{"finding_id": action.StringValue(fmt.Sprintf("%032x", 1)), "status": action.StringValue("NOTIFIED")}))
+	if action.Classify(err) != action.Permanent || !strings.Contains(err.Error(), "give its ASFF Id") {
+		t.Errorf("oldest: %v, want a permanent error asking for the ASFF Id", err)
 	}
 }

@@ -107,14 +107,16 @@ func validStatus(s string) bool {
 // resolve finds the one finding id names.
 func resolve(ctx context.Context, api API, actionID string, t action.Target, id string) (types.AwsSecurityFinding, error) {
 	filters, keep := findingFilter(t, id)
-	found, _, err := get(ctx, api, actionID, t, filters, keep)
+	found, truncated, err := get(ctx, api, actionID, t, filters, keep)
 	if err != nil {
 		return types.AwsSecurityFinding{}, err
 	}
-	switch len(found) {
-	case 0:
+	switch {
+	case len(found) == 0 && truncated:
+		return types.AwsSecurityFinding{}, action.Mark(action.Permanent, fmt.Errorf("%s: finding %s is not among the first %d GuardDuty findings of account %s region %s; give its ASFF Id", actionID, id, maxFindings, t.Account, t.Region))
+	case len(found) == 0:
 		return types.AwsSecurityFinding{}, action.Mark(action.Permanent, fmt.Errorf("%s: no Security Hub finding %s in account %s region %s", actionID, id, t.Account, t.Region))
-	case 1:
+	case len(found) == 1:
 		return found[0], nil
 	}
 	return types.AwsSecurityFinding{}, action.Mark(action.Permanent, fmt.Errorf("%s: %d Security Hub findings match %s; give the ASFF Id", actionID, len(found), id))
