@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -36,14 +38,15 @@ AWS_ENDPOINT_URL. See docs/sandbox.md.`),
 }
 
 func newSandboxServeCmd(e *env) *cobra.Command {
-	var addr, worldFile string
+	var addr, worldFile, snsAddr, snsCert string
 	var seed uint64
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the sandbox and print shell lines that point AWS clients at it",
 		Example: strings.TrimSpace(`
   firebreak sandbox serve
-  firebreak sandbox serve --addr 127.0.0.1:4566 --world gameday.yaml --seed 42`),
+  firebreak sandbox serve --addr 127.0.0.1:4566 --world gameday.yaml --seed 42
+  firebreak sandbox serve --sns-addr 127.0.0.1:4567 --sns-cert sandbox-sns.pem`),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts := sandbox.Options{Seed: seed, Logger: e.logger()}
@@ -75,6 +78,14 @@ func newSandboxServeCmd(e *env) *cobra.Command {
 			fmt.Fprintf(e.stdout, "export AWS_DEFAULT_REGION=%s\n", region)
 			fmt.Fprintf(e.stdout, "# events queue: %s\n", sb.EventsQueueURL())
 			fmt.Fprintf(e.stdout, "# control API: %s%s (scenarios, findings, faults, outbox, trail)\n", srv.URL, sandbox.ControlPrefix)
+			if snsAddr != "" {
+				sns, err := serveSNS(sb, snsAddr, snsCert)
+				if err != nil {
+					return err
+				}
+				defer sns.Close()
+				fmt.Fprintf(e.stdout, "# SNS signing certificate and subscription URLs: %s (CA: %s)\n", sns.URL, snsCert)
+			}
 			e.logger().Info("sandbox serving", "endpoint", srv.URL, "accounts", len(sb.Accounts()))
 			<-cmd.Context().Done()
 			e.logger().Info("sandbox stopping")
@@ -84,7 +95,27 @@ func newSandboxServeCmd(e *env) *cobra.Command {
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:4566", "address to listen on")
 	cmd.Flags().StringVar(&worldFile, "world", "", "world file (default: the built-in world)")
 	cmd.Flags().Uint64Var(&seed, "seed", 0, "seed for generated ids and keys (0: random)")
+	cmd.Flags().StringVar(&snsAddr, "sns-addr", "", "also serve SNS's signing certificate and subscription URLs over HTTPS here, for HTTP(S) subscriptions (off when empty)")
+	cmd.Flags().StringVar(&snsCert, "sns-cert", "sandbox-sns.pem", "with --sns-addr, write the certificate that signs SNS messages and that server's TLS certificate here (PEM): trust it as a CA")
 	return cmd
+}
+
+// serveSNS starts the sandbox's SNS endpoint on addr and writes its
+// certificate to certFile.
+func serveSNS(sb *sandbox.Sandbox, addr, certFile string) (*sandbox.Server, error) {
+	cert, err := sb.SNSCertificate()
+	if err != nil {
+		return nil, err
+	}
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})
+	if err := os.WriteFile(certFile, pemBytes, 0o644); err != nil {
+		return nil, fmt.Errorf("--sns-cert: %w", err)
+	}
+	srv, err := sb.ListenSNS(addr)
+	if err != nil {
+		return nil, fmt.Errorf("--sns-addr: %w", err)
+	}
+	return srv, nil
 }
 
 // control calls the control API of a running sandbox.

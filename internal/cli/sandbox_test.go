@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,4 +123,48 @@ func TestSandboxServeBadWorld(t *testing.T) {
 		t.Errorf("exit %d stderr %s", code, errOut.String())
 	}
 	_ = io.Discard
+}
+
+// TestSandboxServeSNS serves SNS's endpoint too: the certificate written
+// to --sns-cert is the CA that endpoint's TLS certificate chains to.
+func TestSandboxServeSNS(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	certFile := filepath.Join(t.TempDir(), "sns.pem")
+	var stdout, stderr lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Execute(ctx, []string{"sandbox", "serve", "--addr", "127.0.0.1:0", "--sns-addr", "127.0.0.1:0", "--sns-cert", certFile, "--seed", "5", "--log-level", "error"},
+			strings.NewReader(""), &stdout, &stderr)
+	}()
+	var snsURL string
+	for deadline := time.Now().Add(20 * time.Second); snsURL == "" && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+		for _, line := range strings.Split(stdout.String(), "\n") {
+			if rest, ok := strings.CutPrefix(line, "# SNS signing certificate and subscription URLs: "); ok {
+				snsURL, _, _ = strings.Cut(rest, " ")
+			}
+		}
+	}
+	if !strings.HasPrefix(snsURL, "https://") {
+		t.Fatalf("serve printed no SNS URL; stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+	}
+	pemBytes, err := os.ReadFile(certFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pemBytes) {
+		t.Fatalf("%s holds no PEM certificate", certFile)
+	}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+	resp, err := client.Get(snsURL + "/")
+	if err != nil {
+		t.Fatalf("TLS to the SNS endpoint with %s as the CA: %v", certFile, err)
+	}
+	resp.Body.Close()
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("serve exited %d: %s", code, stderr.String())
+	}
 }
