@@ -70,11 +70,13 @@ func (sb *Sandbox) serve(w http.ResponseWriter, r *http.Request) {
 		resp = encodeError(req, ae)
 		err = ae
 	}
-	writeResponse(w, req, resp)
-	sb.log.Debug("sandbox request", "service", info.name(), "operation", req.Operation, "caller", req.Caller.ARN, "status", resp.Status)
+	// Recorded before the answer, so that a client that reads the trail
+	// (or the events queue) right after a call finds it there.
 	if svcIdx >= 0 && req.Caller.Account != "" && !req.Trail.Skip {
 		sb.record(r.Context(), st, req, err)
 	}
+	writeResponse(w, req, resp)
+	sb.log.Debug("sandbox request", "service", info.name(), "operation", req.Operation, "caller", req.Caller.ARN, "status", resp.Status)
 }
 
 // handle runs steps 1-4 of the request flow described in service.go. It
