@@ -25,6 +25,8 @@ type Scenario struct {
 	// Play runs the scenario in e, printing progress to p, and fills in
 	// the Result's measurements.
 	Play func(ctx context.Context, e *Env, p *Printer) (Result, error)
+	// World is the sandbox's world for the scenario; nil is the default.
+	World func() (*sandbox.World, error)
 }
 
 // Result is what one scenario showed; `firebreak demo --json` prints it.
@@ -156,7 +158,15 @@ func play(ctx context.Context, s Scenario, o Options) (Result, error) {
 	defer cancel()
 	p := NewPrinter(o.Out)
 	p.Line("scenario %s: %s", s.Name, s.Summary)
-	e, err := Start(ctx, EnvOptions{Seed: o.Seed, Logger: o.Logger})
+	eo := EnvOptions{Seed: o.Seed, Logger: o.Logger}
+	if s.World != nil {
+		w, err := s.World()
+		if err != nil {
+			return Result{}, fmt.Errorf("demo %s: %w", s.Name, err)
+		}
+		eo.World = w
+	}
+	e, err := Start(ctx, eo)
 	if err != nil {
 		return Result{}, err
 	}

@@ -16,8 +16,9 @@ import (
 	"github.com/firebreak-sec/firebreak/internal/sandbox"
 )
 
-// ec2BruteForce is DESIGN.md's scenario 2: an instance of the web fleet
-// is brute-forced over SSH and one password works; the attacker takes
+// ec2BruteForce is DESIGN.md's scenario 2, in the sandbox's EC2 incident
+// world (the web fleet is an Auto Scaling group): an instance of the web
+// fleet is brute-forced over SSH and one password works; the attacker takes
 // the instance's role credentials and uses them from outside AWS;
 // GuardDuty reports both, and Firebreak keeps the evidence, isolates the
 // instance once the on-call approves, rotates its credentials and blocks
@@ -26,7 +27,8 @@ var ec2BruteForce = Scenario{
 	Name: "ec2-bruteforce",
 	Summary: "an instance of the web fleet is brute-forced over SSH and one password works; the attacker uses its role " +
 		"credentials from outside; GuardDuty reports both",
-	Play: playEC2BruteForce,
+	Play:  playEC2BruteForce,
+	World: sandbox.EC2IncidentWorld,
 }
 
 // The data the attacker reads with the stolen role credentials: the
@@ -127,6 +129,9 @@ func playEC2BruteForce(ctx context.Context, e *Env, p *Printer) (Result, error) 
 	}
 	p.Zero(t0)
 	p.Line("GuardDuty UnauthorizedAccess:EC2/SSHBruteForce against %s from %s published to the event queue", target.ID, ip)
+	if err := sb.SendToSecurityHub(ev); err != nil {
+		return res, fmt.Errorf("demo: %w", err)
+	}
 	go func() {
 		poller.Wait()
 		if at, code := poller.Refused(); !at.IsZero() {
@@ -161,6 +166,9 @@ func playEC2BruteForce(ctx context.Context, e *Env, p *Printer) (Result, error) 
 			}
 			if _, err := e.PublishEvent(ctx, ex); err != nil {
 				return res, err
+			}
+			if err := sb.SendToSecurityHub(ex); err != nil {
+				return res, fmt.Errorf("demo: %w", err)
 			}
 			p.Line("GuardDuty UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS for %s used from %s published", creds.AccessKeyID, ip)
 			if err := e.waitCount(ctx, rep.Incident.ID, 2); err != nil {
@@ -318,8 +326,7 @@ func (r *Result) fillEC2(e *Env, rep ledger.Report, account, region string, targ
 				SnapshotIDs       []string `json:"snapshot_ids"`
 				CIDR              string   `json:"cidr"`
 				LoginSucceeded    bool     `json:"login_succeeded"`
-				Verified          *bool    `json:"verified"`
-				Rotated           *bool    `json:"rotated"`
+				Verified          bool     `json:"verified"`
 			}
 			if json.Unmarshal(step.Output, &out) != nil {
 				continue
@@ -343,7 +350,7 @@ func (r *Result) fillEC2(e *Env, rep ledger.Report, account, region string, targ
 			case "aws.logs.successful_logins":
 				r.EC2.LoginSucceeded = out.LoginSucceeded
 			case "aws.ssm.verify_credentials_rotated":
-				r.EC2.CredentialsRotatedVerified = (out.Verified != nil && *out.Verified) || (out.Rotated != nil && *out.Rotated)
+				r.EC2.CredentialsRotatedVerified = out.Verified
 			}
 		}
 	}

@@ -32,13 +32,16 @@ func TestEC2BruteForceDemo(t *testing.T) {
 		`attacker at 203\.0\.113\.66 brute-forces SSH on i-\w+ \(web-1,`,
 		`\d+ passwords refused, then ec2-user's accepted`,
 		`reads the role credentials from the instance metadata service: ASIA\w+`,
-		`\+0\.000s  GuardDuty UnauthorizedAccess:EC2/SSHBruteForce against i-\w+ from 203\.0\.113\.66 published`,
+		`\+0\.\d{3}s  GuardDuty UnauthorizedAccess:EC2/SSHBruteForce against i-\w+ from 203\.0\.113\.66 published`,
 		`incident \S+ opened: UnauthorizedAccess:EC2/SSHBruteForce, severity 2, playbook ec2-compromise`,
 		`snapshot\s+aws\.ec2\.snapshot_volumes\s+succeeded`,
+		`detach\s+aws\.ec2\.detach_from_autoscaling\s+succeeded in \d+ms: out of group web`,
 		`isolate\s+aws\.ec2\.isolate_instance\s+awaiting approval`,
 		`InstanceCredentialExfiltration\.OutsideAWS for ASIA\w+ used from 203\.0\.113\.66 published`,
 		`isolate\s+approved by on-call@acme\.example`,
 		`isolate\s+aws\.ec2\.isolate_instance\s+succeeded`,
+		`verify\s+aws\.ssm\.verify_credentials_rotated\s+succeeded in \d+ms: the instance holds credentials issued`,
+		`logins\s+aws\.logs\.successful_logins\s+succeeded in \d+ms: LOGIN SUCCEEDED: \S+ ec2-user 203\.0\.113\.66`,
 		`block\s+aws\.vpc\.block_ip\s+succeeded`,
 	}
 	pos := 0
@@ -64,6 +67,12 @@ func TestEC2BruteForceDemo(t *testing.T) {
 	if len(e.Snapshots) != 1 || !strings.HasPrefix(e.Snapshots[0], "snap-") {
 		t.Errorf("snapshots %v; want one", e.Snapshots)
 	}
+	if !e.LoginSucceeded || !r.AttackSucceeded {
+		t.Errorf("login_succeeded %v, attack_succeeded %v; want the accepted password found", e.LoginSucceeded, r.AttackSucceeded)
+	}
+	if !e.CredentialsRotatedVerified {
+		t.Error("credentials_rotated_verified false; want the rotation verified through SSM")
+	}
 	var raw map[string]any
 	b, err := json.Marshal(r)
 	if err != nil {
@@ -82,7 +91,8 @@ func TestEC2BruteForceDemo(t *testing.T) {
 	for _, a := range r.Actions {
 		steps = append(steps, a.Step+"="+a.Status)
 	}
-	for _, want := range []string{"snapshot=succeeded", "protect=succeeded", "isolate=succeeded", "rotate=succeeded", "block=succeeded"} {
+	for _, want := range []string{"snapshot=succeeded", "protect=succeeded", "detach=succeeded", "isolate=succeeded", "rotate=succeeded", "verify=succeeded",
+		"logins=succeeded", "vulnerabilities=succeeded", "findings=succeeded", "block=succeeded", "notified=succeeded"} {
 		if !slices.Contains(steps, want) {
 			t.Errorf("actions %v lack %s", steps, want)
 		}

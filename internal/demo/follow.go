@@ -299,6 +299,20 @@ func outputSummary(actionID string, raw json.RawMessage) string {
 			return "LOGIN SUCCEEDED: " + strings.Join(list("logins"), "; ")
 		}
 		return "no successful login from the attacker in " + strings.Join(list("groups_searched"), ", ")
+	case "aws.ec2.detach_from_autoscaling":
+		if b, _ := out["detached"].(bool); b {
+			return fmt.Sprintf("out of group %s (replacement %s)", str("group"), str("replacement"))
+		}
+		return "in no Auto Scaling group"
+	case "aws.ssm.verify_credentials_rotated":
+		if b, _ := out["verified"].(bool); b {
+			return "the instance holds credentials issued " + str("issued") + ", after the cutoff"
+		}
+		return "NOT VERIFIED: " + str("reason")
+	case "aws.inspector.findings", "aws.securityhub.findings":
+		return str("summary")
+	case "aws.securityhub.update_finding":
+		return fmt.Sprintf("finding %s, note set", str("status"))
 	case "aws.vpc.block_ip":
 		return fmt.Sprintf("%s denied until %s", str("cidr"), str("expires_at"))
 	case "aws.investigate.attack_success":

@@ -529,7 +529,8 @@ func (sb *Sandbox) NewInstanceCredentialFinding(f Finding) (BusEvent, error) {
 	}
 	now := sb.Now()
 	stamp := now.Format("2006-01-02T15:04:05.000Z")
-	fid, detector := sb.ids.Hex("", 32), sb.ids.Hex("", 32)
+	fid := sb.ids.Hex("", 32)
+	detector := sb.detectorFor(f)
 	typ := orDefault(f.Type, "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS")
 	set(detail, "accountId", f.Account)
 	set(detail, "region", f.Region)
@@ -566,6 +567,10 @@ func (sb *Sandbox) NewInstanceCredentialFinding(f Finding) (BusEvent, error) {
 	set(detail, "updatedAt", stamp)
 	set(detail, "title", "Credentials for instance role "+role+" used from external IP address.")
 	set(detail, "description", fmt.Sprintf("Credentials created exclusively for an EC2 instance using instance role %s have been used from external IP address %s.", role, f.RemoteIP))
+	// GuardDuty keeps what it finds (GetFindings, ArchiveFindings).
+	if err := sb.guardDuty().record(f.Account, f.Region, detail); err != nil {
+		return BusEvent{}, fmt.Errorf("sandbox: instance credential finding: record in GuardDuty: %w", err)
+	}
 	b, err := json.Marshal(detail)
 	if err != nil {
 		return BusEvent{}, fmt.Errorf("sandbox: instance credential finding: %w", err)
@@ -577,3 +582,124 @@ func (sb *Sandbox) NewInstanceCredentialFinding(f Finding) (BusEvent, error) {
 // AttackerIP is the world's attacker address, the one the scenarios
 // call from.
 func (sb *Sandbox) AttackerIP() string { return sb.opts.World.Attacker.IP }
+
+// SendToSecurityHub puts a GuardDuty finding (an event of source
+// aws.guardduty) into the Security Hub of its account and region, in
+// ASFF, as GuardDuty's integration does; sending it again updates it.
+func (sb *Sandbox) SendToSecurityHub(ev BusEvent) error {
+	if ev.Source != "aws.guardduty" {
+		return fmt.Errorf("sandbox: security hub: event %s is not a GuardDuty finding (source %q)", ev.ID, ev.Source)
+	}
+	var d struct {
+		AccountID   string  `json:"accountId"`
+		Region      string  `json:"region"`
+		ID          string  `json:"id"`
+		Type        string  `json:"type"`
+		Title       string  `json:"title"`
+		Description string  `json:"description"`
+		Severity    float64 `json:"severity"`
+		CreatedAt   string  `json:"createdAt"`
+		UpdatedAt   string  `json:"updatedAt"`
+		Resource    struct {
+			InstanceDetails *struct {
+				InstanceID string `json:"instanceId"`
+			} `json:"instanceDetails"`
+			AccessKeyDetails *struct {
+				AccessKeyID string `json:"accessKeyId"`
+				UserName    string `json:"userName"`
+			} `json:"accessKeyDetails"`
+		} `json:"resource"`
+		Service struct {
+			DetectorID string `json:"detectorId"`
+			Count      int    `json:"count"`
+			Action     struct {
+				Network *struct {
+					Remote struct {
+						IP string `json:"ipAddressV4"`
+					} `json:"remoteIpDetails"`
+				} `json:"networkConnectionAction"`
+				API *struct {
+					Remote struct {
+						IP string `json:"ipAddressV4"`
+					} `json:"remoteIpDetails"`
+				} `json:"awsApiCallAction"`
+			} `json:"action"`
+		} `json:"service"`
+	}
+	if err := json.Unmarshal(ev.Detail, &d); err != nil {
+		return fmt.Errorf("sandbox: security hub: finding of event %s: %w", ev.ID, err)
+	}
+	g := GuardDutyASFF{Account: d.AccountID, Region: d.Region, DetectorID: d.Service.DetectorID, FindingID: d.ID, Type: d.Type,
+		Title: d.Title, Description: d.Description, Severity: d.Severity, Count: d.Service.Count}
+	if in := d.Resource.InstanceDetails; in != nil {
+		g.InstanceID = in.InstanceID
+	}
+	if k := d.Resource.AccessKeyDetails; k != nil && g.InstanceID == "" {
+		g.AccessKeyID, g.UserName = k.AccessKeyID, k.UserName
+	}
+	if n := d.Service.Action.Network; n != nil {
+		g.RemoteIP = n.Remote.IP
+	} else if a := d.Service.Action.API; a != nil {
+		g.RemoteIP = a.Remote.IP
+	}
+	g.CreatedAt, _ = time.Parse(time.RFC3339, d.CreatedAt)
+	g.UpdatedAt, _ = time.Parse(time.RFC3339, d.UpdatedAt)
+	if g.CreatedAt.IsZero() {
+		g.CreatedAt = sb.Now()
+	}
+	if g.UpdatedAt.IsZero() {
+		g.UpdatedAt = g.CreatedAt
+	}
+	if g.Severity < 1 || g.Severity > 8.9 {
+		g.Severity = min(max(g.Severity, 1), 8.9)
+	}
+	if err := sb.ImportSecurityHubFinding(d.AccountID, d.Region, g.ASFF()); err != nil {
+		return fmt.Errorf("sandbox: security hub: GuardDuty finding %s: %w", d.ID, err)
+	}
+	return nil
+}
+
+// ec2IncidentMarker is the line of world.yaml before which
+// EC2IncidentWorld adds its sections.
+const ec2IncidentMarker = "    # EC2IncidentWorld (scenario.go) adds"
+
+// ec2IncidentSections are the sections EC2IncidentWorld adds to the
+// default world's production account.
+const ec2IncidentSections = `    # The web fleet is an Auto Scaling group: the group would replace an
+    # isolated (unhealthy) instance and destroy the evidence, so the EC2
+    # playbook detaches it first.
+    autoscaling:
+      groups:
+        - name: web
+          min: 2
+          max: 6
+          instances: [web-1, web-2, web-3]
+          launch_template: web
+          tags: {team: web, env: prod}
+    # Inspector knows web-1's OpenSSH is exploitable.
+    inspector2:
+      findings:
+        - instance: web-1
+          vulnerability: CVE-2024-6387
+          package: openssh-server
+          version: 8.7p1-38.amzn2023.0.4
+          fixed_in: 8.7p1-38.amzn2023.0.10
+          severity: CRITICAL
+          score: 8.1
+          exploit_available: true
+          first_observed: 72h
+`
+
+// EC2IncidentWorld is the default world with what an EC2 incident needs
+// besides: the web fleet (web-1, web-2, web-3) is the Auto Scaling group
+// web, and Inspector has a critical OpenSSH finding on web-1. It is a
+// world of its own, not the default, so that the default world's seeded
+// ids and tags stay what other tests and golden files expect.
+func EC2IncidentWorld() (*World, error) {
+	text := string(defaultWorldYAML)
+	i := strings.Index(text, ec2IncidentMarker)
+	if i < 0 {
+		return nil, errors.New("sandbox: world.yaml lacks the line where the EC2 incident sections go")
+	}
+	return ParseWorld("ec2-incident-world.yaml", []byte(text[:i]+ec2IncidentSections+text[i:]))
+}

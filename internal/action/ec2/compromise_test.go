@@ -1,6 +1,7 @@
 package ec2_test
 
 import (
+	"bytes"
 	"context"
 	"sync"
 	"sync/atomic"
@@ -11,6 +12,7 @@ import (
 	"github.com/firebreak-sec/firebreak/internal/ledger"
 	"github.com/firebreak-sec/firebreak/internal/runner"
 	"github.com/firebreak-sec/firebreak/internal/sandbox"
+	"github.com/firebreak-sec/firebreak/internal/sandbox/sandboxtest"
 )
 
 // The snapshot step retried twice over makes one snapshot: its first
@@ -24,7 +26,7 @@ func TestPlaybookSnapshotOnceWhenRetried(t *testing.T) {
 		t.Skip("runs the playbook through the runner")
 	}
 	ctx := context.Background()
-	f := newFixture(t)
+	f := newIncidentFixture(t)
 	web2 := f.instance("web-2")
 	if err := f.sb.SetFaults(1, sandbox.Fault{Service: "ec2", Operation: "CreateSnapshot", ThrottleRatio: 1}); err != nil {
 		t.Fatal(err)
@@ -107,4 +109,19 @@ func TestPlaybookSnapshotOnceWhenRetried(t *testing.T) {
 	if got := out.List("snapshot_ids"); len(got) != 1 || got[0] != mine[0].ID {
 		t.Errorf("the step's snapshot_ids %v; want [%s]", got, mine[0].ID)
 	}
+}
+
+// newIncidentFixture is newFixture on the sandbox's EC2 incident world:
+// the web fleet is the Auto Scaling group web, Inspector knows a CVE on
+// web-1.
+func newIncidentFixture(t testing.TB) *fixture {
+	t.Helper()
+	w, err := sandbox.EC2IncidentWorld()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb := sandboxtest.New(t, sandbox.Options{Seed: 11, World: w})
+	f := &fixture{t: t, sb: sb, clients: sandboxClients{sb, sandboxtest.Admin(t, sb)}, log: &bytes.Buffer{}}
+	t.Cleanup(f.assertNoSecrets)
+	return f
 }

@@ -19,7 +19,9 @@ import (
 	"github.com/firebreak-sec/firebreak/internal/action"
 	"github.com/firebreak-sec/firebreak/internal/action/catalog"
 	"github.com/firebreak-sec/firebreak/internal/action/ec2"
+	"github.com/firebreak-sec/firebreak/internal/action/inspector"
 	"github.com/firebreak-sec/firebreak/internal/action/logs"
+	"github.com/firebreak-sec/firebreak/internal/action/ssm"
 	"github.com/firebreak-sec/firebreak/internal/action/vpc"
 	"github.com/firebreak-sec/firebreak/internal/guardrail"
 	"github.com/firebreak-sec/firebreak/internal/ledger"
@@ -194,6 +196,43 @@ func stepRow(t *testing.T, store ledger.Store, incident, step string, item int) 
 	return ledger.Step{}
 }
 
+// stepOutputs decodes a step's recorded outputs with its action's
+// declared outputs.
+func stepOutputs(t *testing.T, store ledger.Store, incident, step string, a action.Action) action.Values {
+	t.Helper()
+	out, err := a.Meta().DecodeOutputs(stepRow(t, store, incident, step, 0).Output)
+	if err != nil {
+		t.Fatalf("step %s: %v", step, err)
+	}
+	return out
+}
+
+// toSecurityHub sends the GuardDuty finding of an EventBridge event to
+// the sandbox's Security Hub, as GuardDuty's integration does.
+func (f *fixture) toSecurityHub(event []byte) {
+	f.t.Helper()
+	var ev struct {
+		ID     string         `json:"id"`
+		Detail map[string]any `json:"detail"`
+	}
+	if err := json.Unmarshal(event, &ev); err != nil {
+		f.t.Fatal(err)
+	}
+	// The sample names no detector: the account's.
+	detector, ok := f.sb.GuardDutyDetector(account, region)
+	if !ok {
+		f.t.Fatal("the world has no GuardDuty detector")
+	}
+	ev.Detail["service"].(map[string]any)["detectorId"] = detector
+	detail, err := json.Marshal(ev.Detail)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if err := f.sb.SendToSecurityHub(sandbox.BusEvent{ID: ev.ID, Source: "aws.guardduty", Detail: detail}); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
 // readsWith reports the error code of an S3 read with creds from the
 // attacker's address, "" when it worked.
 func (f *fixture) readsWith(creds sandbox.Credentials) string {
@@ -220,7 +259,7 @@ func TestPlaybookEC2Compromise(t *testing.T) {
 		t.Skip("runs the playbook through the runner")
 	}
 	ctx := context.Background()
-	f := newFixture(t)
+	f := newIncidentFixture(t)
 	web1 := f.instance("web-1")
 	stolen, err := f.sb.StealInstanceCredentials(web1.ID)
 	if err != nil {
@@ -235,7 +274,10 @@ func TestPlaybookEC2Compromise(t *testing.T) {
 	}
 	plan := builtinPlan(t)
 	r, store := f.playbookRunner(playbookOpts{})
-	res, err := r.Ingest(ctx, bruteForce(t, web1.ID, "gd-1", 8))
+	const findingID = "5c1f0e2d3a4b5c6d7e8f90a1b2c3d4e5"
+	event := bruteForce(t, web1.ID, findingID, 8)
+	f.toSecurityHub(event)
+	res, err := r.Ingest(ctx, event)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,11 +324,35 @@ func TestPlaybookEC2Compromise(t *testing.T) {
 			t.Errorf("NACL denies %v lack %s", denies, want)
 		}
 	}
-	// The accepted password found in the auth log.
-	logins, err := logs.SuccessfulLogins{}.Meta().DecodeOutputs(stepRow(t, store, inc, "logins", 0).Output)
-	if err != nil {
-		t.Fatal(err)
+	// Out of its Auto Scaling group before the isolation, which would have
+	// made the group replace it.
+	if g, ok := f.sb.AutoScalingGroup(account, region, "web"); !ok || slices.Contains(g.Instances, web1.ID) {
+		t.Errorf("group web %+v still holds web-1 %s", g, web1.ID)
 	}
+	// The rotation verified through SSM.
+	verify := stepOutputs(t, store, inc, "verify", ssm.VerifyCredentialsRotated{})
+	if !verify.Bool("verified") || verify.Str("role") != "web-app" {
+		t.Errorf("verify: verified %v, role %q, reason %q; want verified for web-app", verify.Bool("verified"), verify.Str("role"), verify.Str("reason"))
+	}
+	// Inspector's finding for web-1.
+	if vulns := stepOutputs(t, store, inc, "vulnerabilities", inspector.Findings{}); vulns.Int("critical") != 1 || !strings.Contains(strings.Join(vulns.List("top"), " "), "CVE-2024-6387") {
+		t.Errorf("vulnerabilities: %d critical, top %v; want CVE-2024-6387", vulns.Int("critical"), vulns.List("top"))
+	}
+	// GuardDuty's finding in Security Hub: NOTIFIED, with what was done.
+	var hub map[string]any
+	for _, h := range f.sb.SecurityHubFindings(account, region) {
+		if id, _ := h.ASFF["Id"].(string); strings.HasSuffix(id, "/finding/"+findingID) {
+			hub = h.ASFF
+		}
+	}
+	workflow, _ := hub["Workflow"].(map[string]any)
+	note, _ := hub["Note"].(map[string]any)
+	text, _ := note["Text"].(string)
+	if workflow["Status"] != "NOTIFIED" || !strings.Contains(text, inc) || !strings.Contains(text, snaps[0].ID) || !strings.Contains(text, attackerIP) {
+		t.Errorf("Security Hub finding: workflow %v, note %q; want NOTIFIED and a note naming the incident, the snapshot and the attacker", workflow, text)
+	}
+	// The accepted password found in the auth log.
+	logins := stepOutputs(t, store, inc, "logins", logs.SuccessfulLogins{})
 	if !logins.Bool("login_succeeded") || len(logins.List("logins")) != 1 || !strings.Contains(logins.List("logins")[0], "ec2-user "+attackerIP) {
 		t.Errorf("logins step: succeeded %v, logins %v; want ec2-user's from %s", logins.Bool("login_succeeded"), logins.List("logins"), attackerIP)
 	}
@@ -343,66 +409,82 @@ func TestPlaybookEC2Compromise(t *testing.T) {
 	}
 }
 
-// A flood of brute-force findings across the web fleet, at a severity
-// that needs no person, never isolates more instances than the budget:
-// the sandbox sees group swaps on exactly that many interfaces.
+// A flood of brute-force findings across the web fleet's Auto Scaling
+// group, at a severity that needs no person, never isolates more
+// instances than the budget: the sandbox sees group swaps on exactly that
+// many interfaces, and the other instances wait for a person or are
+// refused, as the budget's on_exceed says.
 func TestPlaybookIsolationBudget(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the playbook through the runner")
 	}
 	const budget = 2
-	f := newFixture(t)
-	var fleet []sandbox.EC2InstanceState
-	for _, name := range []string{"web-1", "web-2", "web-3", "bastion"} {
-		fleet = append(fleet, f.instance(name))
-	}
-	r, store := f.playbookRunner(playbookOpts{budgets: []guardrail.Budget{{
-		Name: "isolations", Actions: []string{"aws.ec2.isolate_instance"}, Window: time.Hour, Max: budget, OnExceed: guardrail.NeedsApproval,
-	}}})
-	incidents := map[string]bool{}
-	for i := range 200 {
-		inst := fleet[i%len(fleet)]
-		res, err := r.Ingest(context.Background(), bruteForce(t, inst.ID, fmt.Sprintf("gd-%d", i), 8))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, x := range res {
-			if x.IncidentID != "" {
-				incidents[x.IncidentID] = true
+	for _, tc := range []struct {
+		onExceed guardrail.Verdict
+		rest     ledger.StepStatus
+	}{
+		{guardrail.NeedsApproval, ledger.StepAwaitingApproval},
+		{guardrail.Deny, ledger.StepDenied},
+	} {
+		t.Run(string(tc.onExceed), func(t *testing.T) {
+			f := newIncidentFixture(t)
+			group, ok := f.sb.AutoScalingGroup(account, region, "web")
+			if !ok || len(group.Instances) <= budget {
+				t.Fatalf("the world's group web is %+v; want more than %d instances", group, budget)
 			}
-		}
-	}
-	if len(incidents) != len(fleet) {
-		t.Fatalf("%d incidents; want one per instance, %d", len(incidents), len(fleet))
-	}
-	ids := make([]string, 0, len(incidents))
-	for id := range incidents {
-		ids = append(ids, id)
-	}
-	all := settled(t, store, "isolate[0]", ids...)
-	isolated, waiting := 0, 0
-	for _, steps := range all {
-		switch steps["isolate[0]"] {
-		case string(ledger.StepSucceeded):
-			isolated++
-		case string(ledger.StepAwaitingApproval):
-			waiting++
-		}
-	}
-	swaps := 0
-	for _, rec := range f.sb.Trail() {
-		if (rec.EventName == "ModifyNetworkInterfaceAttribute" || rec.EventName == "ModifyInstanceAttribute" && strings.Contains(string(rec.RequestParameters), "roupId")) && rec.ErrorCode == "" {
-			swaps++
-		}
-	}
-	quarantined := 0
-	for _, inst := range fleet {
-		if !slices.Equal(f.state(inst.ID).SecurityGroups, inst.SecurityGroups) {
-			quarantined++
-		}
-	}
-	if isolated != budget || waiting != len(fleet)-budget || swaps != budget || quarantined != budget {
-		t.Errorf("isolated %d, awaiting approval %d, group swaps %d, instances quarantined %d; want %d, %d, %d, %d\nsteps: %v",
-			isolated, waiting, swaps, quarantined, budget, len(fleet)-budget, budget, budget, all)
+			var fleet []sandbox.EC2InstanceState
+			for _, id := range group.Instances {
+				fleet = append(fleet, f.state(id))
+			}
+			r, store := f.playbookRunner(playbookOpts{budgets: []guardrail.Budget{{
+				Name: "isolations", Actions: []string{"aws.ec2.isolate_instance"}, Window: time.Hour, Max: budget, OnExceed: tc.onExceed,
+			}}})
+			incidents := map[string]bool{}
+			for i := range 200 {
+				inst := fleet[i%len(fleet)]
+				res, err := r.Ingest(context.Background(), bruteForce(t, inst.ID, fmt.Sprintf("gd-%d", i), 8))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, x := range res {
+					if x.IncidentID != "" {
+						incidents[x.IncidentID] = true
+					}
+				}
+			}
+			if len(incidents) != len(fleet) {
+				t.Fatalf("%d incidents; want one per instance, %d", len(incidents), len(fleet))
+			}
+			ids := make([]string, 0, len(incidents))
+			for id := range incidents {
+				ids = append(ids, id)
+			}
+			all := settled(t, store, "isolate[0]", ids...)
+			isolated, rest := 0, 0
+			for _, steps := range all {
+				switch steps["isolate[0]"] {
+				case string(ledger.StepSucceeded):
+					isolated++
+				case string(tc.rest):
+					rest++
+				}
+			}
+			swaps := 0
+			for _, rec := range f.sb.Trail() {
+				if (rec.EventName == "ModifyNetworkInterfaceAttribute" || rec.EventName == "ModifyInstanceAttribute" && strings.Contains(string(rec.RequestParameters), "roupId")) && rec.ErrorCode == "" {
+					swaps++
+				}
+			}
+			quarantined := 0
+			for _, inst := range fleet {
+				if !slices.Equal(f.state(inst.ID).SecurityGroups, inst.SecurityGroups) {
+					quarantined++
+				}
+			}
+			if isolated != budget || rest != len(fleet)-budget || swaps != budget || quarantined != budget {
+				t.Errorf("isolated %d, %s %d, group swaps %d, instances quarantined %d; want %d, %d, %d, %d\nsteps: %v",
+					isolated, tc.rest, rest, swaps, quarantined, budget, len(fleet)-budget, budget, budget, all)
+			}
+		})
 	}
 }
