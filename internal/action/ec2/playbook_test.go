@@ -22,7 +22,6 @@ import (
 	"github.com/firebreak-sec/firebreak/internal/action/inspector"
 	"github.com/firebreak-sec/firebreak/internal/action/logs"
 	"github.com/firebreak-sec/firebreak/internal/action/ssm"
-	"github.com/firebreak-sec/firebreak/internal/action/vpc"
 	"github.com/firebreak-sec/firebreak/internal/guardrail"
 	"github.com/firebreak-sec/firebreak/internal/ledger"
 	"github.com/firebreak-sec/firebreak/internal/playbook"
@@ -30,13 +29,14 @@ import (
 	"github.com/firebreak-sec/firebreak/internal/samples"
 	"github.com/firebreak-sec/firebreak/internal/sandbox"
 	"github.com/firebreak-sec/firebreak/internal/sandbox/sandboxtest"
+	"github.com/firebreak-sec/firebreak/internal/sweep"
 )
 
 const attackerIP = "203.0.113.66"
 
 // bruteForce is the real GuardDuty SSH brute-force sample with the
 // sandbox world's values: the instance, the account, the attacker's
-// address, a severity and a finding id of our choosing.
+// address, a severity and a finding id of our choosing, seen now.
 func bruteForce(t testing.TB, instance, findingID string, severity float64) []byte {
 	t.Helper()
 	data, err := samples.Read("guardduty/unauthorizedaccess-ec2-sshbruteforce-gd2acl.json")
@@ -54,6 +54,9 @@ func bruteForce(t testing.TB, instance, findingID string, severity float64) []by
 	d["accountId"] = account
 	d["region"] = region
 	d["severity"] = severity
+	now := time.Now().UTC().Format("2006-01-02T15:04:05.000Z")
+	d["createdAt"], d["updatedAt"] = now, now
+	ev["time"] = now[:19] + "Z"
 	d["resource"].(map[string]any)["instanceDetails"].(map[string]any)["instanceId"] = instance
 	conn := d["service"].(map[string]any)["action"].(map[string]any)["networkConnectionAction"].(map[string]any)
 	conn["remoteIpDetails"].(map[string]any)["ipAddressV4"] = attackerIP
@@ -252,7 +255,7 @@ func (f *fixture) readsWith(creds sandbox.Credentials) string {
 // sandbox shows it: the evidence kept (one snapshot, tags, termination
 // protection), the instance isolated (quarantine group, NACL denies),
 // the role's sessions revoked (credentials stolen before are refused),
-// the attacker blocked until aws.vpc.unblock_expired runs after the TTL,
+// the attacker blocked until the sweep runs after the TTL,
 // and a revert of the isolation giving the instance its groups back.
 func TestPlaybookEC2Compromise(t *testing.T) {
 	if testing.Short() {
@@ -364,21 +367,25 @@ func TestPlaybookEC2Compromise(t *testing.T) {
 		t.Errorf("the stolen role credentials after the response: %q; want AccessDenied", code)
 	}
 
-	// The block expires: not an hour later, but once the day is over.
-	unblock := func(after time.Duration) []string {
+	// The block expires: the sweep `firebreak serve` runs finds it in the
+	// ledger and removes it, not an hour later, but once the day is over.
+	sweepAt := func(after time.Duration) []string {
 		t.Helper()
 		now := time.Now().Add(after)
-		out, err := vpc.UnblockExpired{Now: func() time.Time { return now }}.Do(ctx, f.call(inc, action.Values{"account_id": action.StringValue(account)}))
+		res, err := sweep.New(sweep.Options{Ledger: store, Clients: f.clients, Now: func() time.Time { return now }}).RunOnce(ctx)
 		if err != nil {
-			t.Fatalf("unblock_expired %s later: %v", after, err)
+			t.Fatalf("sweep %s later: %v", after, err)
 		}
-		return out.List("removed")
+		return res.Removed
 	}
-	if removed := unblock(time.Hour); len(removed) != 0 {
-		t.Errorf("an hour later unblock_expired removed %v; want nothing", removed)
+	if removed := sweepAt(time.Hour); len(removed) != 0 {
+		t.Errorf("an hour later the sweep removed %v; want nothing", removed)
 	}
-	if removed := unblock(25 * time.Hour); len(removed) != 1 || !strings.HasSuffix(removed[0], ":"+attackerIP+"/32") {
-		t.Errorf("a day later unblock_expired removed %v; want the attacker's block", removed)
+	if !slices.Contains(f.denies(web1.Subnet), blockAttacker[1]) {
+		t.Errorf("an hour later the NACL no longer denies the attacker: %v", f.denies(web1.Subnet))
+	}
+	if removed := sweepAt(25 * time.Hour); len(removed) != 1 || !strings.HasSuffix(removed[0], ":"+attackerIP+"/32") {
+		t.Errorf("a day later the sweep removed %v; want the attacker's block", removed)
 	}
 	denies = f.denies(web1.Subnet)
 	for _, gone := range blockAttacker {
