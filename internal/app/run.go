@@ -32,6 +32,7 @@ import (
 	"github.com/firebreak-sec/firebreak/internal/source"
 	"github.com/firebreak-sec/firebreak/internal/source/sqs"
 	"github.com/firebreak-sec/firebreak/internal/source/webhook"
+	"github.com/firebreak-sec/firebreak/internal/sweep"
 )
 
 // Source is anything that runs until its context is done and hands
@@ -358,6 +359,18 @@ func (a *App) Run(ctx context.Context) error {
 		wg.Go(func() {
 			if err := s.Run(srcCtx); err != nil {
 				cancel(fmt.Errorf("source: %w", err))
+			}
+		})
+	}
+	if executes && !a.opts.IngestOnly && !a.cfg.Sweep.Disabled {
+		sw := sweep.New(sweep.Options{
+			Ledger: a.store, Clients: a.clients, Logger: a.log.With("component", "sweep"),
+			Registerer: a.metrics.Registry(), Interval: a.cfg.Sweep.Interval.Std(), Lookback: a.cfg.Sweep.Lookback.Std(),
+			DryRun: a.cfg.Playbooks.DryRun,
+		})
+		wg.Go(func() {
+			if err := sw.Run(srcCtx); err != nil {
+				cancel(fmt.Errorf("sweep: %w", err))
 			}
 		})
 	}

@@ -16,6 +16,15 @@ type Config struct {
 	Guardrails Guardrails `yaml:"guardrails"`
 	Notify     Notify     `yaml:"notify"`
 	AI         AI         `yaml:"ai"`
+	Sweep      Sweep      `yaml:"sweep"`
+}
+
+// Sweep is the periodic job of firebreak serve that removes the IP blocks
+// of aws.vpc.block_ip whose expiry has passed (see docs/sweep.md).
+type Sweep struct {
+	Disabled bool     `yaml:"disabled"` // never sweep (remove blocks by hand with aws.vpc.unblock_expired)
+	Interval Duration `yaml:"interval"` // time between sweeps; default 5m
+	Lookback Duration `yaml:"lookback"` // incidents seen within it are searched for blocks; default 720h
 }
 
 // Duration is a time.Duration written as "30s", "5m" or "24h".

@@ -29,6 +29,16 @@ func (c *Config) validate(v *validator) {
 	c.Guardrails.validate(v, "guardrails")
 	c.Notify.validate(v, "notify")
 	c.AI.validate(v, "ai")
+	c.Sweep.validate(v, "sweep")
+}
+
+func (s Sweep) validate(v *validator, p string) {
+	if s.Interval < 0 {
+		v.errorf(p+".interval", "must not be negative, got %s", s.Interval.Std())
+	}
+	if s.Lookback < 0 {
+		v.errorf(p+".lookback", "must not be negative, got %s", s.Lookback.Std())
+	}
 }
 
 // oneOf checks an enumerated value.
