@@ -110,7 +110,7 @@ func TestDemoJSON(t *testing.T) {
 func TestDemoUnknownScenario(t *testing.T) {
 	var out, errOut bytes.Buffer
 	code := Execute(context.Background(), []string{"demo", "--scenario", "nope"}, strings.NewReader(""), &out, &errOut)
-	if code == 0 || !strings.Contains(errOut.String(), `unknown scenario "nope" (want one of exposed-key`) {
+	if code == 0 || !strings.Contains(errOut.String(), `unknown scenario "nope" (want one of ec2-bruteforce, exposed-key)`) {
 		t.Errorf("exit %d, stderr %q: want an error naming the scenarios", code, errOut.String())
 	}
 }
