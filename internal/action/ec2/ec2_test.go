@@ -7,7 +7,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/google/go-cmp/cmp"
@@ -473,5 +475,50 @@ func TestStop(t *testing.T) {
 	}
 	if got := f.state(web2.ID).State; got != "pending" && got != "running" {
 		t.Errorf("state after revert %s; want pending or running", got)
+	}
+}
+
+// TestIsolateConcurrently isolates two instances of one VPC at once, into
+// one quarantine group: whichever creates the group or revokes its egress
+// first, both end isolated, at worst after one retry.
+func TestIsolateConcurrently(t *testing.T) {
+	for range 3 {
+		f := newFixture(t)
+		// Slow revokes: both isolations have read the group's egress rule
+		// before either revoke is served.
+		if err := f.sb.SetFaults(1, sandbox.Fault{Service: "ec2", Operation: "RevokeSecurityGroupEgress", Latency: sandbox.Duration(200 * time.Millisecond)}); err != nil {
+			t.Fatal(err)
+		}
+		names := []string{"web-1", "web-2"}
+		errs := make([]error, len(names))
+		calls := make([]action.Call, len(names))
+		var wg sync.WaitGroup
+		for i, name := range names {
+			calls[i] = f.call("inc-"+name, action.Values{
+				"instance_id": action.StringValue(f.instance(name).ID), "quarantine_group": action.StringValue("firebreak-quarantine"),
+				"nacl_rule_min": action.IntValue(ec2.IsolateRuleMin), "nacl_rule_max": action.IntValue(ec2.IsolateRuleMax),
+			})
+			wg.Go(func() { _, errs[i] = ec2.IsolateInstance{}.Do(context.Background(), calls[i]) })
+		}
+		wg.Wait()
+		var group string
+		for i, name := range names {
+			if errs[i] != nil {
+				if c := action.Classify(errs[i]); c != action.Retry {
+					t.Fatalf("%s: %v (%s); want success or a retry", name, errs[i], c)
+				}
+				if _, err := (ec2.IsolateInstance{}).Do(context.Background(), calls[i]); err != nil {
+					t.Fatalf("%s, retried: %v", name, err)
+				}
+			}
+			groups := f.state(f.instance(name).ID).SecurityGroups
+			if len(groups) != 1 || (group != "" && groups[0] != group) {
+				t.Fatalf("%s is in %v; want the one quarantine group %s", name, groups, group)
+			}
+			group = groups[0]
+		}
+		if rules, _ := f.sb.EC2SecurityGroupRules(account, region, group); len(rules) != 0 {
+			t.Errorf("quarantine group has rules %+v; want none", rules)
+		}
 	}
 }

@@ -169,6 +169,15 @@ func (is *isolation) planGroup(ctx context.Context, api API, call action.Call, v
 	if len(egress) > 0 {
 		is.Write("ec2:RevokeSecurityGroupEgress", ref, "every egress rule", func(ctx context.Context) error {
 			_, err := api.RevokeSecurityGroupEgress(ctx, &awsec2.RevokeSecurityGroupEgressInput{GroupId: aws.String(is.group), IpPermissions: egress})
+			if err != nil && action.ErrorCode(err) == "InvalidPermission.NotFound" {
+				// Another isolation in the VPC revoked them first: done
+				// if none is left, else plan again.
+				out, derr := api.DescribeSecurityGroups(ctx, &awsec2.DescribeSecurityGroupsInput{GroupIds: []string{is.group}})
+				if derr == nil && len(out.SecurityGroups) == 1 && len(out.SecurityGroups[0].IpPermissionsEgress) == 0 {
+					return nil
+				}
+				return action.Mark(action.Retry, fmt.Errorf("%s: revoke egress of %s: rules changed meanwhile: %w", isolateID, is.group, err))
+			}
 			if err != nil {
 				return fmt.Errorf("%s: revoke egress of %s: %w", isolateID, is.group, err)
 			}
