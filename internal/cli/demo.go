@@ -22,10 +22,16 @@ func newDemoCmd(e *env) *cobra.Command {
 		Short: "Play an attack on a local AWS and watch Firebreak contain it",
 		Long: strings.TrimSpace(`
 Start a sandbox (a local AWS with a small company in it) and Firebreak
-against it, with a temporary ledger; let an attacker use a leaked access
-key; publish the AWS Health event that reports it; and show the response
-live, then the incident report and the email sent. Needs no AWS account
-and no network. Exits 1 when the threat was not contained.`),
+against it, with a temporary ledger; play an attack and publish the
+event that reports it; and show the response live, then the incident
+report and the email sent. Needs no AWS account and no network. Exits 1
+when the threat was not contained.
+
+Scenarios: exposed-key (a leaked access key used by an attacker, reported
+by AWS Health) and ec2-bruteforce (an SSH brute force that gets in, then
+the instance's role credentials used from outside, reported by
+GuardDuty: the instance is isolated, its volumes snapshotted, its
+credentials rotated and verified through SSM, the attacker blocked).`),
 		Example: `  firebreak demo
   firebreak demo --scenario exposed-key
   firebreak demo --json | jq .attacker_blocked_ms`,
@@ -79,14 +85,24 @@ and no network. Exits 1 when the threat was not contained.`),
 // scenario, after its live story.
 func writeDemoResult(w io.Writer, r demo.Result) error {
 	fmt.Fprintln(w)
-	if r.Contained {
+	switch {
+	case r.Contained:
 		fmt.Fprintf(w, "Contained in %d ms; the attacker's first refused call came %d ms after the event.\n", r.ContainmentMS, r.AttackerBlockedMS)
-	} else {
+	case r.EC2 != nil:
+		fmt.Fprintf(w, "NOT CONTAINED: instance %s is not isolated.\n", r.EC2.InstanceID)
+	default:
 		fmt.Fprintln(w, "NOT CONTAINED: the key is still active.")
+	}
+	if x := r.EC2; x != nil {
+		fmt.Fprintf(w, "Evidence: %d snapshot(s). Blocked: %s. Credentials rotated and verified through SSM: %s. Login from the attacker in the auth log: %s.\n",
+			len(x.Snapshots), orNone(strings.Join(x.BlockedIPs, ", ")), yesNo(x.CredentialsRotatedVerified), yesNo(x.LoginSucceeded))
 	}
 	verdict := "no sign the attacker got anywhere"
 	if r.AttackSucceeded {
 		verdict = fmt.Sprintf("the attacker succeeded: %d persistence calls to undo", len(r.Persistence))
+	}
+	if r.EC2 != nil && r.EC2.LoginSucceeded {
+		verdict = "the attacker logged in to the instance: treat it as compromised"
 	}
 	fmt.Fprintf(w, "Verdict: %s.\n\n", verdict)
 	if r.IncidentID != "" {
@@ -103,4 +119,11 @@ func writeDemoResult(w io.Writer, r demo.Result) error {
 		fmt.Fprintf(w, "Email %s\n  From: %s\n  To: %s\n  Subject: %s\n\n%s\n", m.MessageID, m.From, strings.Join(m.To, ", "), m.Subject, m.Text)
 	}
 	return nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }

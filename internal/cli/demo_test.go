@@ -114,3 +114,24 @@ func TestDemoUnknownScenario(t *testing.T) {
 		t.Errorf("exit %d, stderr %q: want an error naming the scenarios", code, errOut.String())
 	}
 }
+
+// The EC2 scenario's text says what was kept, blocked and verified, and
+// what the auth log showed.
+func TestDemoEC2Text(t *testing.T) {
+	if testing.Short() {
+		t.Skip("plays the whole scenario")
+	}
+	var out, errOut bytes.Buffer
+	code := Execute(context.Background(), []string{"demo", "--scenario", "ec2-bruteforce", "--seed", "3", "--log-level", "error"}, strings.NewReader(""), &out, &errOut)
+	if code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, errOut.String())
+	}
+	for _, want := range []string{
+		"Evidence: 1 snapshot(s). Blocked: 203.0.113.66. Credentials rotated and verified through SSM: yes. Login from the attacker in the auth log: yes.",
+		"Verdict: the attacker logged in to the instance: treat it as compromised.",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
