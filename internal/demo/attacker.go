@@ -87,16 +87,27 @@ func (p *Poller) Calls() int {
 // watchKey reports when an access key is first seen inactive, reading the
 // sandbox's state (no AWS call, so the watch adds nothing to CloudTrail).
 func (e *Env) watchKey(ctx context.Context, keyID string) <-chan time.Time {
+	return watch(ctx, func() bool {
+		for _, k := range e.Sandbox.Keys() {
+			if k.AccessKeyID == keyID && k.Status != "Active" {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// watch checks cond every millisecond and sends the time it first holds;
+// the channel is closed without a value when ctx ends first.
+func watch(ctx context.Context, cond func() bool) <-chan time.Time {
 	out := make(chan time.Time, 1)
 	go func() {
 		tick := time.NewTicker(time.Millisecond)
 		defer tick.Stop()
 		for {
-			for _, k := range e.Sandbox.Keys() {
-				if k.AccessKeyID == keyID && k.Status != "Active" {
-					out <- time.Now()
-					return
-				}
+			if cond() {
+				out <- time.Now()
+				return
 			}
 			select {
 			case <-ctx.Done():

@@ -195,36 +195,9 @@ func playEC2BruteForce(ctx context.Context, e *Env, p *Printer) (Result, error) 
 	if outcome == Waiting {
 		p.Line("the run waits for a person: firebreak approve/deny (see the report)")
 	}
-	select {
-	case at, ok := <-contained:
-		if ok {
-			res.ContainmentMS = at.Sub(t0).Milliseconds()
-		}
-	case <-time.After(refusalGrace):
-	}
-	waited := make(chan struct{})
-	go func() { poller.Wait(); close(waited) }()
-	select {
-	case <-waited:
-	case <-time.After(refusalGrace):
-	}
-	stopWatching()
-	poller.Wait()
-	if at, _ := poller.Refused(); !at.IsZero() {
-		res.AttackerBlockedMS = at.Sub(t0).Milliseconds()
-	}
-	deliveries, err := e.Notify(ctx, rep)
-	if err != nil {
+	if _, err := res.wrapUp(ctx, e, p, t0, contained, poller, stopWatching, rep); err != nil {
 		return res, err
 	}
-	for _, d := range deliveries {
-		if d.OK {
-			p.Line("%-16s %s to %s: sent", "notify", d.Channel, strings.Join(d.To, ", "))
-		} else {
-			p.Line("%-16s %s to %s: FAILED after %d attempts: %s", "notify", d.Channel, strings.Join(d.To, ", "), d.Attempts, d.Error)
-		}
-	}
-	res.fillFromReport(e, rep)
 	res.fillEC2(e, rep, account, region, target)
 	res.Contained = res.EC2.Isolated
 	res.AttackSucceeded = res.EC2.LoginSucceeded
@@ -234,24 +207,10 @@ func playEC2BruteForce(ctx context.Context, e *Env, p *Printer) (Result, error) 
 // watchIsolation reports when the instance's primary interface is first
 // seen in other groups than it started with, reading the sandbox's state.
 func (e *Env) watchIsolation(ctx context.Context, account, region string, inst sandbox.EC2InstanceState) <-chan time.Time {
-	out := make(chan time.Time, 1)
-	go func() {
-		tick := time.NewTicker(time.Millisecond)
-		defer tick.Stop()
-		for {
-			if st, ok := e.Sandbox.EC2Instance(account, region, inst.ID); ok && !slices.Equal(st.SecurityGroups, inst.SecurityGroups) {
-				out <- time.Now()
-				return
-			}
-			select {
-			case <-ctx.Done():
-				close(out)
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return out
+	return watch(ctx, func() bool {
+		st, ok := e.Sandbox.EC2Instance(account, region, inst.ID)
+		return ok && !slices.Equal(st.SecurityGroups, inst.SecurityGroups)
+	})
 }
 
 // waitCount waits until the incident has counted n events.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/smithy-go"
 
+	"github.com/firebreak-sec/firebreak/internal/ledger"
 	"github.com/firebreak-sec/firebreak/internal/sandbox"
 )
 
@@ -87,10 +88,21 @@ func playExposedKey(ctx context.Context, e *Env, p *Printer) (Result, error) {
 	if outcome == Waiting {
 		p.Line("the run waits for a person: firebreak approve/deny (see the report)")
 	}
+	res.Contained, err = res.wrapUp(ctx, e, p, t0, contained, poller, stopWatching, rep)
+	return res, err
+}
+
+// wrapUp ends a scenario once its run has finished or waits: it waits a
+// little for containment (when is sent on contained) and for the
+// attacker's refused call, stops watching, sends the report through the
+// demo's channels and fills res from the report. It says whether
+// containment was seen.
+func (res *Result) wrapUp(ctx context.Context, e *Env, p *Printer, t0 time.Time, contained <-chan time.Time, poller *Poller, stopWatching func(), rep ledger.Report) (bool, error) {
+	seen := false
 	select {
 	case at, ok := <-contained:
 		if ok {
-			res.Contained, res.ContainmentMS = true, at.Sub(t0).Milliseconds()
+			seen, res.ContainmentMS = true, at.Sub(t0).Milliseconds()
 		}
 	case <-time.After(refusalGrace):
 	}
@@ -107,7 +119,7 @@ func playExposedKey(ctx context.Context, e *Env, p *Printer) (Result, error) {
 	}
 	deliveries, err := e.Notify(ctx, rep)
 	if err != nil {
-		return res, err
+		return seen, err
 	}
 	for _, d := range deliveries {
 		if d.OK {
@@ -117,7 +129,7 @@ func playExposedKey(ctx context.Context, e *Env, p *Printer) (Result, error) {
 		}
 	}
 	res.fillFromReport(e, rep)
-	return res, nil
+	return seen, nil
 }
 
 // keyOwner names the user an access key belongs to.
