@@ -46,12 +46,13 @@ func newSandboxServeCmd(e *env) *cobra.Command {
 		Example: strings.TrimSpace(`
   firebreak sandbox serve
   firebreak sandbox serve --addr 127.0.0.1:4566 --world gameday.yaml --seed 42
-  firebreak sandbox serve --sns-addr 127.0.0.1:4567 --sns-cert sandbox-sns.pem`),
+  firebreak sandbox serve --sns-addr 127.0.0.1:4567 --sns-cert sandbox-sns.pem
+  firebreak sandbox serve --world builtin:ec2-incident`),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts := sandbox.Options{Seed: seed, Logger: e.logger()}
 			if worldFile != "" {
-				w, err := sandbox.LoadWorld(worldFile)
+				w, err := loadWorld(worldFile)
 				if err != nil {
 					return &exitError{code: 2, err: err}
 				}
@@ -93,11 +94,25 @@ func newSandboxServeCmd(e *env) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:4566", "address to listen on")
-	cmd.Flags().StringVar(&worldFile, "world", "", "world file (default: the built-in world)")
+	cmd.Flags().StringVar(&worldFile, "world", "", "world file, or builtin:ec2-incident (the built-in world with an Auto Scaling group and an Inspector finding); default: the built-in world")
 	cmd.Flags().Uint64Var(&seed, "seed", 0, "seed for generated ids and keys (0: random)")
 	cmd.Flags().StringVar(&snsAddr, "sns-addr", "", "also serve SNS's signing certificate and subscription URLs over HTTPS here, for HTTP(S) subscriptions (off when empty)")
 	cmd.Flags().StringVar(&snsCert, "sns-cert", "sandbox-sns.pem", "with --sns-addr, write the certificate that signs SNS messages and that server's TLS certificate here (PEM): trust it as a CA")
 	return cmd
+}
+
+// loadWorld reads a world file, or names a built-in world.
+func loadWorld(name string) (*sandbox.World, error) {
+	switch name {
+	case "builtin:ec2-incident":
+		return sandbox.EC2IncidentWorld()
+	case "builtin:default":
+		return sandbox.DefaultWorld()
+	}
+	if strings.HasPrefix(name, "builtin:") {
+		return nil, fmt.Errorf("--world: no built-in world %q (builtin:default, builtin:ec2-incident)", strings.TrimPrefix(name, "builtin:"))
+	}
+	return sandbox.LoadWorld(name)
 }
 
 // serveSNS starts the sandbox's SNS endpoint on addr and writes its

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/firebreak-sec/firebreak/internal/sandbox"
@@ -167,4 +168,45 @@ func TestSandboxServeSNS(t *testing.T) {
 	if code := <-done; code != 0 {
 		t.Errorf("serve exited %d: %s", code, stderr.String())
 	}
+}
+
+func TestSandboxBuiltinWorlds(t *testing.T) {
+	w, err := loadWorld("builtin:ec2-incident")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := sandbox.New(sandbox.Options{World: w, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := sb.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	cfg, err := sb.AWSConfig(context.Background(), mustAdmin(t, sb))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := autoscaling.NewFromConfig(cfg).DescribeAutoScalingGroups(context.Background(), &autoscaling.DescribeAutoScalingGroupsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.AutoScalingGroups) != 1 || aws.ToString(out.AutoScalingGroups[0].AutoScalingGroupName) != "web" {
+		t.Errorf("builtin:ec2-incident has groups %+v; want web", out.AutoScalingGroups)
+	}
+	var o, e bytes.Buffer
+	if code := Execute(context.Background(), []string{"sandbox", "serve", "--world", "builtin:nope"}, strings.NewReader(""), &o, &e); code != 2 ||
+		!strings.Contains(e.String(), `no built-in world "nope"`) {
+		t.Errorf("builtin:nope: exit %d, stderr %q", code, e.String())
+	}
+}
+
+func mustAdmin(t *testing.T, sb *sandbox.Sandbox) sandbox.Credentials {
+	t.Helper()
+	c, err := sb.Admin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
