@@ -1,7 +1,6 @@
 package ec2_test
 
 import (
-	"bytes"
 	"context"
 	"slices"
 	"strings"
@@ -24,9 +23,7 @@ func newFleetFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	sb := sandboxtest.New(t, sandbox.Options{Seed: 11, World: w})
-	f := &fixture{t: t, sb: sb, clients: sandboxClients{sb, sandboxtest.Admin(t, sb)}, log: &bytes.Buffer{}}
-	t.Cleanup(f.assertNoSecrets)
-	return f
+	return fixtureOn(t, sb)
 }
 
 func (f *fixture) group(name string) sandbox.AutoScalingGroupState {

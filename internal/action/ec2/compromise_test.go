@@ -1,7 +1,6 @@
 package ec2_test
 
 import (
-	"bytes"
 	"context"
 	"sync"
 	"sync/atomic"
@@ -121,7 +120,5 @@ func newIncidentFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	sb := sandboxtest.New(t, sandbox.Options{Seed: 11, World: w})
-	f := &fixture{t: t, sb: sb, clients: sandboxClients{sb, sandboxtest.Admin(t, sb)}, log: &bytes.Buffer{}}
-	t.Cleanup(f.assertNoSecrets)
-	return f
+	return fixtureOn(t, sb)
 }

@@ -21,7 +21,7 @@ import (
 // revokePolicy returns the revoke policy of role, "" when it has none.
 func (f *fixture) revokePolicy(role string) string {
 	f.t.Helper()
-	c := awsiam.NewFromConfig(sandboxtest.Config(f.t, f.sb, f.clients.creds))
+	c := awsiam.NewFromConfig(sandboxtest.Config(f.t, f.sb, f.clients.Creds))
 	out, err := c.GetRolePolicy(context.Background(), &awsiam.GetRolePolicyInput{RoleName: &role, PolicyName: aws.String(iam.RevokePolicyName)})
 	var api smithy.APIError
 	if err != nil && errors.As(err, &api) && api.ErrorCode() == "NoSuchEntity" {
@@ -97,7 +97,7 @@ func TestRotateInstanceCredentials(t *testing.T) {
 // associations lists the ids of the instance's active profile associations.
 func (f *fixture) associations(id string) []string {
 	f.t.Helper()
-	c := awsec2.NewFromConfig(sandboxtest.Config(f.t, f.sb, f.clients.creds, sandbox.WithRegion(region)))
+	c := awsec2.NewFromConfig(sandboxtest.Config(f.t, f.sb, f.clients.Creds, sandbox.WithRegion(region)))
 	out, err := c.DescribeIamInstanceProfileAssociations(context.Background(), &awsec2.DescribeIamInstanceProfileAssociationsInput{Filters: []types.Filter{
 		{Name: aws.String("instance-id"), Values: []string{id}}, {Name: aws.String("state"), Values: []string{"associated"}},
 	}})

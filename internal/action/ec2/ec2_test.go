@@ -1,9 +1,7 @@
 package ec2_test
 
 import (
-	"bytes"
 	"context"
-	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/firebreak-sec/firebreak/internal/action"
+	"github.com/firebreak-sec/firebreak/internal/action/actiontest"
 	"github.com/firebreak-sec/firebreak/internal/action/ec2"
 	"github.com/firebreak-sec/firebreak/internal/sandbox"
 	"github.com/firebreak-sec/firebreak/internal/sandbox/sandboxtest"
@@ -25,53 +23,29 @@ const (
 	region  = "us-east-1"
 )
 
-// sandboxClients gives actions SDK configs that reach the sandbox as the
-// responder.
-type sandboxClients struct {
-	sb    *sandbox.Sandbox
-	creds sandbox.Credentials
-}
-
-func (c sandboxClients) Config(ctx context.Context, target action.Target) (aws.Config, error) {
-	return c.sb.AWSConfig(ctx, c.creds, sandbox.WithRegion(target.Region))
-}
-
 // fixture is the sandbox's default world (the web fleet) and the
 // responder's clients.
 type fixture struct {
 	t       testing.TB
 	sb      *sandbox.Sandbox
-	clients sandboxClients
-	log     *bytes.Buffer
+	clients actiontest.Clients
+	log     *actiontest.Log
 }
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	sb := sandboxtest.New(t, sandbox.Options{Seed: 11})
-	f := &fixture{t: t, sb: sb, clients: sandboxClients{sb, sandboxtest.Admin(t, sb)}, log: &bytes.Buffer{}}
-	t.Cleanup(f.assertNoSecrets)
-	return f
+	return fixtureOn(t, sb)
 }
 
-// assertNoSecrets fails when a secret access key of the world shows in
-// the actions' log.
-func (f *fixture) assertNoSecrets() {
-	for _, k := range f.sb.Keys() {
-		c, err := f.sb.KeyCredentials(k.AccessKeyID)
-		if err == nil && c.SecretAccessKey != "" && strings.Contains(f.log.String(), c.SecretAccessKey) {
-			f.t.Errorf("the secret of %s appears in the log", k.AccessKeyID)
-		}
-	}
+// fixtureOn is the fixture on sb, whose log must show none of sb's
+// secrets.
+func fixtureOn(t testing.TB, sb *sandbox.Sandbox) *fixture {
+	return &fixture{t: t, sb: sb, clients: actiontest.Admin(t, sb), log: actiontest.NewLog(t, sb)}
 }
 
 func (f *fixture) call(incident string, params action.Values) action.Call {
-	return action.Call{
-		Params:  params,
-		Key:     action.Key{Incident: incident, Step: "contain"},
-		Target:  action.Target{Account: account, Region: region},
-		Logger:  slog.New(slog.NewTextHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Clients: f.clients,
-	}
+	return actiontest.Caller{Clients: f.clients, Target: action.Target{Account: account, Region: region}, Incident: incident, Log: f.log}.Call("contain", params)
 }
 
 // instance returns the world's instance with the Name tag name.

@@ -1,10 +1,8 @@
 package iam_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -18,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/firebreak-sec/firebreak/internal/action"
+	"github.com/firebreak-sec/firebreak/internal/action/actiontest"
 	"github.com/firebreak-sec/firebreak/internal/action/iam"
 	"github.com/firebreak-sec/firebreak/internal/sandbox"
 	"github.com/firebreak-sec/firebreak/internal/sandbox/sandboxtest"
@@ -28,24 +27,13 @@ const (
 	attackerIP = "203.0.113.66"
 )
 
-// sandboxClients gives actions SDK configs that reach the sandbox as the
-// responder.
-type sandboxClients struct {
-	sb    *sandbox.Sandbox
-	creds sandbox.Credentials
-}
-
-func (c sandboxClients) Config(ctx context.Context, target action.Target) (aws.Config, error) {
-	return c.sb.AWSConfig(ctx, c.creds, sandbox.WithRegion(target.Region))
-}
-
 // fixture is a sandbox with the test world, the responder's clients and
 // the ids of the keys the tests play with.
 type fixture struct {
 	t       *testing.T
 	sb      *sandbox.Sandbox
-	clients sandboxClients
-	log     *bytes.Buffer
+	clients actiontest.Clients
+	log     *actiontest.Log
 	leaked  string // dana's key that leaks
 	spare   string // dana's other key
 	erin    string // a bystander's key
@@ -58,7 +46,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	sb := sandboxtest.New(t, sandbox.Options{World: w, Seed: 7})
-	f := &fixture{t: t, sb: sb, clients: sandboxClients{sb, sandboxtest.Admin(t, sb)}, log: &bytes.Buffer{}}
+	f := &fixture{t: t, sb: sb, clients: actiontest.Admin(t, sb), log: actiontest.NewLog(t, sb)}
 	var dana []string
 	for _, k := range sb.Keys() {
 		switch k.UserName {
@@ -72,19 +60,12 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatalf("world: dana has keys %v, erin %q; want two and one", dana, f.erin)
 	}
 	f.leaked, f.spare = dana[0], dana[1]
-	t.Cleanup(func() { f.assertNoSecrets() })
 	return f
 }
 
 // call builds a call of the responder in the test account.
 func (f *fixture) call(params action.Values) action.Call {
-	return action.Call{
-		Params:  params,
-		Key:     action.Key{Incident: "inc-1", Step: "contain"},
-		Target:  action.Target{Account: account, Region: "us-east-1"},
-		Logger:  slog.New(slog.NewTextHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Clients: f.clients,
-	}
+	return actiontest.Caller{Clients: f.clients, Target: action.Target{Account: account, Region: "us-east-1"}, Incident: "inc-1", Log: f.log}.Call("contain", params)
 }
 
 // creds returns the credentials of an issued key.
@@ -137,23 +118,6 @@ func (f *fixture) writesSince(mark int) []string {
 		}
 	}
 	return out
-}
-
-// assertNoSecrets fails when a secret access key of the world shows in the
-// actions' log or in the texts given (error messages).
-func (f *fixture) assertNoSecrets(texts ...string) {
-	texts = append(texts, f.log.String())
-	for _, k := range f.sb.Keys() {
-		c, err := f.sb.KeyCredentials(k.AccessKeyID)
-		if err != nil {
-			continue
-		}
-		for _, text := range texts {
-			if strings.Contains(text, c.SecretAccessKey) {
-				f.t.Errorf("the secret of %s leaked: %q", k.AccessKeyID, text)
-			}
-		}
-	}
 }
 
 // errorCode returns the AWS error code of err, "" when there is none.
@@ -649,7 +613,7 @@ func TestBadCalls(t *testing.T) {
 			if w := f.writesSince(mark); len(w) != 0 {
 				t.Errorf("wrote %v", w)
 			}
-			f.assertNoSecrets(err.Error())
+			actiontest.NoSecrets(t, f.sb, err.Error())
 		})
 	}
 	if got := f.status(f.erin); got != "Active" {

@@ -1,20 +1,18 @@
 package logs_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/firebreak-sec/firebreak/internal/action"
+	"github.com/firebreak-sec/firebreak/internal/action/actiontest"
 	"github.com/firebreak-sec/firebreak/internal/action/logs"
 	"github.com/firebreak-sec/firebreak/internal/sandbox"
 	"github.com/firebreak-sec/firebreak/internal/sandbox/sandboxtest"
@@ -30,44 +28,20 @@ const (
 // now is the sandbox's and the action's clock.
 var now = time.Date(2026, 11, 23, 1, 0, 0, 0, time.UTC)
 
-type sandboxClients struct {
-	sb    *sandbox.Sandbox
-	creds sandbox.Credentials
-}
-
-func (c sandboxClients) Config(ctx context.Context, target action.Target) (aws.Config, error) {
-	return c.sb.AWSConfig(ctx, c.creds, sandbox.WithRegion(target.Region))
-}
-
 type fixture struct {
 	t   *testing.T
 	sb  *sandbox.Sandbox
-	log *bytes.Buffer
+	log *actiontest.Log
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	sb := sandboxtest.New(t, sandbox.Options{Seed: 8, Clock: func() time.Time { return now }})
-	f := &fixture{t: t, sb: sb, log: &bytes.Buffer{}}
-	t.Cleanup(func() {
-		for _, k := range sb.Keys() {
-			c, err := sb.KeyCredentials(k.AccessKeyID)
-			if err == nil && c.SecretAccessKey != "" && strings.Contains(f.log.String(), c.SecretAccessKey) {
-				t.Errorf("the secret of %s appears in the log", k.AccessKeyID)
-			}
-		}
-	})
-	return f
+	return &fixture{t: t, sb: sb, log: actiontest.NewLog(t, sb)}
 }
 
 func (f *fixture) call(params action.Values) action.Call {
-	return action.Call{
-		Params:  params,
-		Key:     action.Key{Incident: "inc-1", Step: "logins"},
-		Target:  action.Target{Account: account, Region: region},
-		Logger:  slog.New(slog.NewTextHandler(f.log, nil)),
-		Clients: sandboxClients{f.sb, sandboxtest.Admin(f.t, f.sb)},
-	}
+	return actiontest.Caller{Clients: actiontest.Admin(f.t, f.sb), Target: action.Target{Account: account, Region: region}, Incident: "inc-1", Log: f.log}.Call("logins", params)
 }
 
 // write appends messages to a stream, the first at at, one a second.

@@ -1,18 +1,16 @@
 package ssm_test
 
 import (
-	"bytes"
 	"context"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/firebreak-sec/firebreak/internal/action"
+	"github.com/firebreak-sec/firebreak/internal/action/actiontest"
 	"github.com/firebreak-sec/firebreak/internal/action/ec2"
 	"github.com/firebreak-sec/firebreak/internal/action/ssm"
 	"github.com/firebreak-sec/firebreak/internal/sandbox"
@@ -40,15 +38,6 @@ const (
 	leakedToken  = "IQoJb3JpZ2luX2VjLEAKYSESSIONTOKEN"
 )
 
-type sandboxClients struct {
-	sb    *sandbox.Sandbox
-	creds sandbox.Credentials
-}
-
-func (c sandboxClients) Config(ctx context.Context, target action.Target) (aws.Config, error) {
-	return c.sb.AWSConfig(ctx, c.creds, sandbox.WithRegion(target.Region))
-}
-
 type clock struct {
 	mu sync.Mutex
 	t  time.Time
@@ -70,8 +59,8 @@ type fixture struct {
 	t       *testing.T
 	sb      *sandbox.Sandbox
 	clock   *clock
-	clients sandboxClients
-	log     *bytes.Buffer
+	clients actiontest.Clients
+	log     *actiontest.Log
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -82,23 +71,13 @@ func newFixture(t *testing.T) *fixture {
 	}
 	c := &clock{t: time.Date(2026, 5, 4, 9, 30, 0, 0, time.UTC)}
 	sb := sandboxtest.New(t, sandbox.Options{World: w, Seed: 9, Clock: c.now})
-	f := &fixture{t: t, sb: sb, clock: c, clients: sandboxClients{sb, sandboxtest.Admin(t, sb)}, log: &bytes.Buffer{}}
-	t.Cleanup(func() {
-		for _, secret := range []string{leakedSecret, leakedToken} {
-			if strings.Contains(f.log.String(), secret) {
-				t.Errorf("a secret from IMDS appears in the log:\n%s", f.log)
-			}
-		}
-	})
+	// The log must show neither the world's secrets nor those from IMDS.
+	f := &fixture{t: t, sb: sb, clock: c, clients: actiontest.Admin(t, sb), log: actiontest.NewLog(t, sb, leakedSecret, leakedToken)}
 	return f
 }
 
 func (f *fixture) call(step string, params action.Values) action.Call {
-	return action.Call{
-		Params: params, Key: action.Key{Incident: "inc-7", Step: step}, Target: action.Target{Account: account, Region: region},
-		Logger:  slog.New(slog.NewTextHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Clients: f.clients,
-	}
+	return actiontest.Caller{Clients: f.clients, Target: action.Target{Account: account, Region: region}, Incident: "inc-7", Log: f.log}.Call(step, params)
 }
 
 // params are the action's params with its defaults.

@@ -1,20 +1,18 @@
 package vpc_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/firebreak-sec/firebreak/internal/action"
+	"github.com/firebreak-sec/firebreak/internal/action/actiontest"
 	"github.com/firebreak-sec/firebreak/internal/action/vpc"
 	"github.com/firebreak-sec/firebreak/internal/sandbox"
 	"github.com/firebreak-sec/firebreak/internal/sandbox/sandboxtest"
@@ -26,22 +24,13 @@ const (
 	attacker = "203.0.113.66"
 )
 
-type sandboxClients struct {
-	sb    *sandbox.Sandbox
-	creds sandbox.Credentials
-}
-
-func (c sandboxClients) Config(ctx context.Context, target action.Target) (aws.Config, error) {
-	return c.sb.AWSConfig(ctx, c.creds, sandbox.WithRegion(target.Region))
-}
-
 // fixture is the default world, the responder's clients and a clock the
 // test moves.
 type fixture struct {
 	t       testing.TB
 	sb      *sandbox.Sandbox
-	clients sandboxClients
-	log     *bytes.Buffer
+	clients actiontest.Clients
+	log     *actiontest.Log
 	now     time.Time
 	web1    sandbox.EC2InstanceState
 }
@@ -49,7 +38,7 @@ type fixture struct {
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	sb := sandboxtest.New(t, sandbox.Options{Seed: 5})
-	f := &fixture{t: t, sb: sb, clients: sandboxClients{sb, sandboxtest.Admin(t, sb)}, log: &bytes.Buffer{},
+	f := &fixture{t: t, sb: sb, clients: actiontest.Admin(t, sb), log: actiontest.NewLog(t, sb),
 		now: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
 	for _, inst := range sb.EC2Instances(account, region) {
 		if inst.Tags["Name"] == "web-1" {
@@ -59,26 +48,13 @@ func newFixture(t testing.TB) *fixture {
 	if f.web1.ID == "" {
 		t.Fatal("world has no web-1")
 	}
-	t.Cleanup(func() {
-		for _, k := range sb.Keys() {
-			c, err := sb.KeyCredentials(k.AccessKeyID)
-			if err == nil && c.SecretAccessKey != "" && strings.Contains(f.log.String(), c.SecretAccessKey) {
-				t.Errorf("the secret of %s appears in the log", k.AccessKeyID)
-			}
-		}
-	})
 	return f
 }
 
 func (f *fixture) clock() time.Time { return f.now }
 
 func (f *fixture) call(params action.Values) action.Call {
-	return action.Call{
-		Params: params, Key: action.Key{Incident: "inc-1", Step: "block"},
-		Target:  action.Target{Account: account, Region: region},
-		Logger:  slog.New(slog.NewTextHandler(f.log, nil)),
-		Clients: f.clients,
-	}
+	return actiontest.Caller{Clients: f.clients, Target: action.Target{Account: account, Region: region}, Incident: "inc-1", Log: f.log}.Call("block", params)
 }
 
 // blockParams are block_ip's params with its defaults, for ip on web-1.
