@@ -161,21 +161,22 @@ func logsDecode(body []byte, v any) error {
 }
 
 func checkLogGroupName(field, name string) error {
-	if name == "" {
-		return logsInvalid("1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", field)
-	}
-	if !logGroupNameRE.MatchString(name) {
-		return logsInvalid("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+", name, field)
-	}
-	return nil
+	return checkLogsName(field, name, logGroupNameRE, `[\.\-_/#A-Za-z0-9]+`)
 }
 
 func checkLogStreamName(field, name string) error {
+	return checkLogsName(field, name, logStreamNameRE, `[^:*]*`)
+}
+
+// checkLogsName rejects a name that is empty or that re does not match,
+// with the real service's validation message, which quotes pattern (re as
+// the API documents it).
+func checkLogsName(field, name string, re *regexp.Regexp, pattern string) error {
 	if name == "" {
 		return logsInvalid("1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", field)
 	}
-	if !logStreamNameRE.MatchString(name) {
-		return logsInvalid("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy regular expression pattern: [^:*]*", name, field)
+	if !re.MatchString(name) {
+		return logsInvalid("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy regular expression pattern: %s", name, field, pattern)
 	}
 	return nil
 }
@@ -207,6 +208,22 @@ func (s *logsService) groupRef(req *Request, name, ident string) (*logsRegion, s
 		}
 	}
 	return s.region(req.Caller.Account, req.Region), name, nil
+}
+
+// findGroup resolves the group a request names (see groupRef), records it
+// as the request's CloudTrail resource and returns it with its region, or
+// ResourceNotFoundException when it does not exist. Call with s.mu held.
+func (s *logsService) findGroup(req *Request, name, ident string) (*logsRegion, *logGroup, error) {
+	r, name, err := s.groupRef(req, name, ident)
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Trail.Resources = logGroupResource(r, name)
+	g := r.groups[name]
+	if g == nil {
+		return nil, nil, logsGroupNotFound()
+	}
+	return r, g, nil
 }
 
 func logGroupResource(r *logsRegion, name string) []TrailResource {
@@ -256,10 +273,9 @@ func (s *logsService) deleteLogGroup(req *Request, body []byte) (any, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.region(req.Caller.Account, req.Region)
-	req.Trail.Resources = logGroupResource(r, in.LogGroupName)
-	if r.groups[in.LogGroupName] == nil {
-		return nil, logsGroupNotFound()
+	r, _, err := s.findGroup(req, in.LogGroupName, "")
+	if err != nil {
+		return nil, err
 	}
 	delete(r.groups, in.LogGroupName)
 	return nil, nil
@@ -285,11 +301,9 @@ func (s *logsService) putRetentionPolicy(req *Request, body []byte) (any, error)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.region(req.Caller.Account, req.Region)
-	req.Trail.Resources = logGroupResource(r, in.LogGroupName)
-	g := r.groups[in.LogGroupName]
-	if g == nil {
-		return nil, logsGroupNotFound()
+	_, g, err := s.findGroup(req, in.LogGroupName, "")
+	if err != nil {
+		return nil, err
 	}
 	g.retention = in.RetentionInDays
 	return nil, nil
@@ -312,11 +326,9 @@ func (s *logsService) createLogStream(req *Request, body []byte) (any, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.region(req.Caller.Account, req.Region)
-	req.Trail.Resources = logGroupResource(r, in.LogGroupName)
-	g := r.groups[in.LogGroupName]
-	if g == nil {
-		return nil, logsGroupNotFound()
+	_, g, err := s.findGroup(req, in.LogGroupName, "")
+	if err != nil {
+		return nil, err
 	}
 	if g.streams[in.LogStreamName] != nil {
 		return nil, Errorf("ResourceAlreadyExistsException", "The specified log stream already exists")
@@ -391,10 +403,9 @@ func (s *logsService) putLogEvents(req *Request, body []byte) (any, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.region(req.Caller.Account, req.Region)
-	g := r.groups[in.LogGroupName]
-	if g == nil {
-		return nil, logsGroupNotFound()
+	_, g, err := s.findGroup(req, in.LogGroupName, "")
+	if err != nil {
+		return nil, err
 	}
 	st := g.streams[in.LogStreamName]
 	if st == nil {
@@ -636,14 +647,9 @@ func (s *logsService) describeLogStreams(req *Request, body []byte) (any, error)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, name, err := s.groupRef(req, in.LogGroupName, in.LogGroupIdentifier)
+	r, g, err := s.findGroup(req, in.LogGroupName, in.LogGroupIdentifier)
 	if err != nil {
 		return nil, err
-	}
-	req.Trail.Resources = logGroupResource(r, name)
-	g := r.groups[name]
-	if g == nil {
-		return nil, logsGroupNotFound()
 	}
 	var streams []*logStream
 	for _, st := range g.streams {
@@ -820,14 +826,9 @@ func (s *logsService) filterLogEvents(req *Request, body []byte) (any, error) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, name, err := s.groupRef(req, in.LogGroupName, in.LogGroupIdentifier)
+	_, g, err := s.findGroup(req, in.LogGroupName, in.LogGroupIdentifier)
 	if err != nil {
 		return nil, err
-	}
-	req.Trail.Resources = logGroupResource(r, name)
-	g := r.groups[name]
-	if g == nil {
-		return nil, logsGroupNotFound()
 	}
 	var streams []*logStream
 	switch {
@@ -969,14 +970,9 @@ func (s *logsService) getLogEvents(req *Request, body []byte) (any, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, name, err := s.groupRef(req, in.LogGroupName, in.LogGroupIdentifier)
+	_, g, err := s.findGroup(req, in.LogGroupName, in.LogGroupIdentifier)
 	if err != nil {
 		return nil, err
-	}
-	req.Trail.Resources = logGroupResource(r, name)
-	g := r.groups[name]
-	if g == nil {
-		return nil, logsGroupNotFound()
 	}
 	st := g.streams[in.LogStreamName]
 	if st == nil {
