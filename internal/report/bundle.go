@@ -215,6 +215,16 @@ func (b Bundle) countStatus(status string) int {
 	return n
 }
 
+// loginSucceeded says whether a successful-logins step found one.
+func (b Bundle) loginSucceeded() bool {
+	for _, a := range b.Actions {
+		if a.Action == "aws.logs.successful_logins" && a.Status == "succeeded" && strings.Contains(a.Summary, "login_succeeded: true") {
+			return true
+		}
+	}
+	return false
+}
+
 // NextSteps are what a person should do now, in plain language, from the
 // state of the incident: decide on waiting steps, clean up after a
 // successful attacker, finish failed steps, find the leak, ask the owner.
@@ -242,10 +252,25 @@ func (b Bundle) NextSteps() []string {
 	if b.Failed() > 0 {
 		out = append(out, "Some steps failed: finish them by hand (see the actions taken).")
 	}
-	if len(b.Subjects("access_key")) > 0 {
+	longTerm, temporary := false, false
+	for _, k := range b.Subjects("access_key") {
+		if strings.HasPrefix(k, "ASIA") {
+			temporary = true
+		} else {
+			longTerm = true
+		}
+	}
+	if longTerm {
 		out = append(out, "Find where the key leaked (repository, CI log, laptop) and remove it; issue the owner a new key only after that.")
 	}
-	if len(b.Subjects("instance")) > 0 {
+	instance := len(b.Subjects("instance")) > 0
+	if temporary && instance {
+		out = append(out, "Review what the stolen role credentials did in CloudTrail (the role's sessions, from the attacker's addresses).")
+	}
+	if instance {
+		if b.loginSucceeded() {
+			out = append(out, "Someone logged in to the instance: rebuild it from a known-good image rather than clean it, and rotate every secret it held.")
+		}
 		out = append(out, "Keep the instance isolated until its snapshots are examined; do not terminate it.")
 	}
 	out = append(out, "Confirm with the owner whether the activity was theirs.")

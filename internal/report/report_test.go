@@ -230,3 +230,41 @@ func TestHTMLEscapes(t *testing.T) {
 		}
 	}
 }
+
+// Next steps follow the incident: a leaked long-term key is to be found,
+// stolen instance credentials reviewed, a broken-into instance rebuilt.
+func TestNextSteps(t *testing.T) {
+	const (
+		leak    = "Find where the key leaked (repository, CI log, laptop) and remove it; issue the owner a new key only after that."
+		review  = "Review what the stolen role credentials did in CloudTrail (the role's sessions, from the attacker's addresses)."
+		rebuild = "Someone logged in to the instance: rebuild it from a known-good image rather than clean it, and rotate every secret it held."
+		keep    = "Keep the instance isolated until its snapshots are examined; do not terminate it."
+		owner   = "Confirm with the owner whether the activity was theirs."
+	)
+	logins := func(found bool) report.Action {
+		return report.Action{Step: "logins", Action: "aws.logs.successful_logins", Status: "succeeded",
+			Summary: map[bool]string{true: "login_count: 1; login_succeeded: true", false: "login_count: 0; login_succeeded: false"}[found]}
+	}
+	tests := []struct {
+		name     string
+		subjects []report.Subject
+		actions  []report.Action
+		want     []string
+	}{
+		{"leaked key", []report.Subject{{Kind: "access_key", Value: "AKIAIOSFODNN7EXAMPLE"}}, nil, []string{leak, owner}},
+		{"instance credentials stolen, no login",
+			[]report.Subject{{Kind: "access_key", Value: "ASIAIOSFODNN7EXAMPLE"}, {Kind: "instance", Value: "i-0123456789abcdef0"}},
+			[]report.Action{logins(false)}, []string{review, keep, owner}},
+		{"brute force that got in",
+			[]report.Subject{{Kind: "instance", Value: "i-0123456789abcdef0"}, {Kind: "ip", Value: "203.0.113.66"}},
+			[]report.Action{logins(true)}, []string{rebuild, keep, owner}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := report.Bundle{Event: report.Event{Subjects: tt.subjects}, Actions: tt.actions}
+			if diff := cmp.Diff(b.NextSteps(), tt.want); diff != "" {
+				t.Errorf("next steps (-got +want):\n%s", diff)
+			}
+		})
+	}
+}
