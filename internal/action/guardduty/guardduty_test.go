@@ -1,10 +1,8 @@
 package guardduty_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"log/slog"
 	"strings"
 	"testing"
 
@@ -12,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/firebreak-sec/firebreak/internal/action"
+	"github.com/firebreak-sec/firebreak/internal/action/actiontest"
 	"github.com/firebreak-sec/firebreak/internal/action/guardduty"
 	"github.com/firebreak-sec/firebreak/internal/sandbox"
 	"github.com/firebreak-sec/firebreak/internal/sandbox/sandboxtest"
@@ -42,7 +41,7 @@ func (c clients) Config(ctx context.Context, t action.Target) (aws.Config, error
 type fixture struct {
 	t   *testing.T
 	sb  *sandbox.Sandbox
-	log bytes.Buffer
+	log *actiontest.Log
 	// ssh is a brute force finding against web-1, iam one about dana's key.
 	ssh, iam, web1 string
 }
@@ -53,7 +52,8 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, sb: sandboxtest.New(t, sandbox.Options{Seed: 3, World: w})}
+	sb := sandboxtest.New(t, sandbox.Options{Seed: 3, World: w})
+	f := &fixture{t: t, sb: sb, log: actiontest.NewLog(t, sb)}
 	for _, inst := range f.sb.EC2Instances(prod, region) {
 		if inst.Tags["Name"] == "web-1" {
 			f.web1 = inst.ID
@@ -61,13 +61,6 @@ func newFixture(t *testing.T) *fixture {
 	}
 	f.ssh = f.publish(sandbox.Finding{Kind: sandbox.FindingGuardDutySSHBruteForce, InstanceID: f.web1})
 	f.iam = f.publish(sandbox.Finding{Kind: sandbox.FindingGuardDutyIAM})
-	t.Cleanup(func() {
-		for _, k := range f.sb.Keys() {
-			if c, err := f.sb.KeyCredentials(k.AccessKeyID); err == nil && c.SecretAccessKey != "" && strings.Contains(f.log.String(), c.SecretAccessKey) {
-				t.Errorf("the secret of %s appears in the log", k.AccessKeyID)
-			}
-		}
-	})
 	return f
 }
 
@@ -87,13 +80,7 @@ func (f *fixture) publish(fd sandbox.Finding) string {
 }
 
 func (f *fixture) call(account string, params action.Values) action.Call {
-	return action.Call{
-		Params:  params,
-		Key:     action.Key{Incident: "inc-1", Step: "archive"},
-		Target:  action.Target{Account: account, Region: region},
-		Logger:  slog.New(slog.NewTextHandler(&f.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Clients: clients{f.sb},
-	}
+	return actiontest.Caller{Clients: clients{f.sb}, Target: action.Target{Account: account, Region: region}, Incident: "inc-1", Log: f.log}.Call("archive", params)
 }
 
 func (f *fixture) archived(id string) bool {

@@ -1,18 +1,16 @@
 package inspector_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/firebreak-sec/firebreak/internal/action"
+	"github.com/firebreak-sec/firebreak/internal/action/actiontest"
 	"github.com/firebreak-sec/firebreak/internal/action/inspector"
 	"github.com/firebreak-sec/firebreak/internal/sandbox"
 	"github.com/firebreak-sec/firebreak/internal/sandbox/sandboxtest"
@@ -26,17 +24,6 @@ const (
 	bastion = "i-0ddddddddddddddd3"
 )
 
-// clients reach the sandbox as each account's responder.
-type clients struct{ sb *sandbox.Sandbox }
-
-func (c clients) Config(ctx context.Context, t action.Target) (aws.Config, error) {
-	creds, err := c.sb.UserCredentials(t.Account, "responder")
-	if err != nil {
-		return aws.Config{}, err
-	}
-	return c.sb.AWSConfig(ctx, creds, sandbox.WithRegion(t.Region))
-}
-
 func newSandbox(t testing.TB, world string) *sandbox.Sandbox {
 	t.Helper()
 	w, err := sandbox.LoadWorld(world)
@@ -46,14 +33,13 @@ func newSandbox(t testing.TB, world string) *sandbox.Sandbox {
 	return sandboxtest.New(t, sandbox.Options{Seed: 3, World: w})
 }
 
-func call(sb *sandbox.Sandbox, account string, params action.Values, log *bytes.Buffer) action.Call {
-	return action.Call{
-		Params:  params,
-		Key:     action.Key{Incident: "inc-1", Step: "vulns"},
-		Target:  action.Target{Account: account, Region: region},
-		Logger:  slog.New(slog.NewTextHandler(log, nil)),
-		Clients: clients{sb},
-	}
+// call is a call in account as its responder, whose log must show no
+// secret of the world.
+func call(t testing.TB, sb *sandbox.Sandbox, account string, params action.Values) action.Call {
+	return actiontest.Caller{
+		Clients: actiontest.UserClients{Sandbox: sb, User: "responder"}, Target: action.Target{Account: account, Region: region},
+		Incident: "inc-1", Log: actiontest.NewLog(t, sb),
+	}.Call("vulns", params)
 }
 
 func TestMeta(t *testing.T) {
@@ -110,8 +96,7 @@ func TestFindings(t *testing.T) {
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			var log bytes.Buffer
-			got, err := inspector.Findings{}.Do(context.Background(), call(sb, prod, tt.params, &log))
+			got, err := inspector.Findings{}.Do(context.Background(), call(t, sb, prod, tt.params))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -134,16 +119,15 @@ func TestFindings(t *testing.T) {
 
 func TestFindingsErrors(t *testing.T) {
 	sb := newSandbox(t, "testdata/world.yaml")
-	var log bytes.Buffer
-	_, err := inspector.Findings{}.Do(context.Background(), call(sb, other, action.Values{"instance_id": action.StringValue("i-0eeeeeeeeeeeeeee1")}, &log))
+	_, err := inspector.Findings{}.Do(context.Background(), call(t, sb, other, action.Values{"instance_id": action.StringValue("i-0eeeeeeeeeeeeeee1")}))
 	if err == nil || action.Classify(err) != action.Permanent || !strings.Contains(err.Error(), "not enabled in account 222222222222") {
 		t.Errorf("Inspector off: %v (%s), want a permanent error saying it is not enabled", err, action.Classify(err))
 	}
-	_, err = inspector.Findings{}.Do(context.Background(), call(sb, prod, action.Values{"instance_id": action.StringValue(web1), "top": action.IntValue(0)}, &log))
+	_, err = inspector.Findings{}.Do(context.Background(), call(t, sb, prod, action.Values{"instance_id": action.StringValue(web1), "top": action.IntValue(0)}))
 	if err == nil || action.Classify(err) != action.Permanent || !strings.Contains(err.Error(), "parameter top") {
 		t.Errorf("top 0: %v, want a permanent error naming top", err)
 	}
-	noClients := call(sb, prod, action.Values{"instance_id": action.StringValue(web1)}, &log)
+	noClients := call(t, sb, prod, action.Values{"instance_id": action.StringValue(web1)})
 	noClients.Clients = nil
 	if _, err := (inspector.Findings{}).Do(context.Background(), noClients); action.Classify(err) != action.Permanent {
 		t.Errorf("no clients: %v, want permanent", err)
@@ -152,9 +136,8 @@ func TestFindingsErrors(t *testing.T) {
 
 func TestFindingsCheck(t *testing.T) {
 	sb := newSandbox(t, "testdata/world.yaml")
-	var log bytes.Buffer
 	before := len(sb.Trail())
-	c := call(sb, prod, action.Values{"instance_id": action.StringValue(web1)}, &log)
+	c := call(t, sb, prod, action.Values{"instance_id": action.StringValue(web1)})
 	c.DryRun = true
 	got, err := inspector.Findings{}.Check(context.Background(), c)
 	if err != nil {
@@ -184,8 +167,7 @@ func TestFindingsPaging(t *testing.T) {
 		t.Fatal(err)
 	}
 	sb := sandboxtest.New(t, sandbox.Options{Seed: 5, World: w})
-	var log bytes.Buffer
-	got, err := inspector.Findings{}.Do(context.Background(), call(sb, prod, action.Values{"instance_id": action.StringValue(web1), "top": action.IntValue(1)}, &log))
+	got, err := inspector.Findings{}.Do(context.Background(), call(t, sb, prod, action.Values{"instance_id": action.StringValue(web1), "top": action.IntValue(1)}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +180,7 @@ func TestFindingsPaging(t *testing.T) {
 	if n := len(slices.Compact(slices.Sorted(slices.Values(got.List("finding_arns"))))); n != 1 {
 		t.Errorf("%d finding ARNs for top 1", n)
 	}
-	got, err = inspector.Findings{}.Do(context.Background(), call(sb, prod, action.Values{"instance_id": action.StringValue(web1), "top": action.IntValue(50)}, &log))
+	got, err = inspector.Findings{}.Do(context.Background(), call(t, sb, prod, action.Values{"instance_id": action.StringValue(web1), "top": action.IntValue(50)}))
 	if err != nil {
 		t.Fatal(err)
 	}

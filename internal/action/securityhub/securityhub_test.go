@@ -1,18 +1,16 @@
 package securityhub_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/firebreak-sec/firebreak/internal/action"
+	"github.com/firebreak-sec/firebreak/internal/action/actiontest"
 	"github.com/firebreak-sec/firebreak/internal/action/securityhub"
 	"github.com/firebreak-sec/firebreak/internal/sandbox"
 	"github.com/firebreak-sec/firebreak/internal/sandbox/sandboxtest"
@@ -31,17 +29,6 @@ const (
 	sshTitle = "203.0.113.66 is performing SSH brute force attacks against i-0fffffffffffffff1."
 )
 
-// clients reach the sandbox as each account's responder.
-type clients struct{ sb *sandbox.Sandbox }
-
-func (c clients) Config(ctx context.Context, t action.Target) (aws.Config, error) {
-	creds, err := c.sb.UserCredentials(t.Account, "responder")
-	if err != nil {
-		return aws.Config{}, err
-	}
-	return c.sb.AWSConfig(ctx, creds, sandbox.WithRegion(t.Region))
-}
-
 func newSandbox(t testing.TB) *sandbox.Sandbox {
 	t.Helper()
 	w, err := sandbox.LoadWorld("testdata/world.yaml")
@@ -51,15 +38,13 @@ func newSandbox(t testing.TB) *sandbox.Sandbox {
 	return sandboxtest.New(t, sandbox.Options{Seed: 4, World: w})
 }
 
-func call(sb *sandbox.Sandbox, account string, params action.Values) action.Call {
-	var log bytes.Buffer
-	return action.Call{
-		Params:  params,
-		Key:     action.Key{Incident: "inc-1", Step: "hub"},
-		Target:  action.Target{Account: account, Region: region},
-		Logger:  slog.New(slog.NewTextHandler(&log, nil)),
-		Clients: clients{sb},
-	}
+// call is a call in account as its responder, whose log must show no
+// secret of the world.
+func call(t testing.TB, sb *sandbox.Sandbox, account string, params action.Values) action.Call {
+	return actiontest.Caller{
+		Clients: actiontest.UserClients{Sandbox: sb, User: "responder"}, Target: action.Target{Account: account, Region: region},
+		Incident: "inc-1", Log: actiontest.NewLog(t, sb),
+	}.Call("hub", params)
 }
 
 // finding returns the sandbox's copy of a finding.
@@ -143,7 +128,7 @@ func TestFindings(t *testing.T) {
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := securityhub.Findings{}.Do(context.Background(), call(sb, prod, tt.params))
+			got, err := securityhub.Findings{}.Do(context.Background(), call(t, sb, prod, tt.params))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -157,15 +142,15 @@ func TestFindings(t *testing.T) {
 func TestFindingsErrorsAndCheck(t *testing.T) {
 	ctx := context.Background()
 	sb := newSandbox(t)
-	if _, err := (securityhub.Findings{}).Do(ctx, call(sb, prod, action.Values{})); action.Classify(err) != action.Permanent || !strings.Contains(err.Error(), "instance_id, finding_id") {
+	if _, err := (securityhub.Findings{}).Do(ctx, call(t, sb, prod, action.Values{})); action.Classify(err) != action.Permanent || !strings.Contains(err.Error(), "instance_id, finding_id") {
 		t.Errorf("nothing selected: %v", err)
 	}
-	_, err := securityhub.Findings{}.Do(ctx, call(sb, other, action.Values{"instance_id": action.StringValue(web1)}))
+	_, err := securityhub.Findings{}.Do(ctx, call(t, sb, other, action.Values{"instance_id": action.StringValue(web1)}))
 	if action.Classify(err) != action.Permanent || !strings.Contains(err.Error(), "Security Hub is not enabled in account 222222222222") {
 		t.Errorf("not enabled: %v", err)
 	}
 	before := len(sb.Trail())
-	got, err := securityhub.Findings{}.Check(ctx, call(sb, prod, action.Values{"instance_id": action.StringValue(web1)}))
+	got, err := securityhub.Findings{}.Check(ctx, call(t, sb, prod, action.Values{"instance_id": action.StringValue(web1)}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +172,7 @@ func TestUpdateFindingAndRevert(t *testing.T) {
 		"note":        action.StringValue("Firebreak isolated " + web1 + " and blocked 203.0.113.66 (incident inc-1)."),
 		"instance_id": action.StringValue(web1),
 	}
-	c := call(sb, prod, params)
+	c := call(t, sb, prod, params)
 
 	// Dry run: the plan, and nothing changes.
 	plan, err := securityhub.UpdateFinding{}.Check(ctx, c)
@@ -253,7 +238,7 @@ func TestUpdateFindingAndRevert(t *testing.T) {
 func TestUpdateFindingRevertRestoresNote(t *testing.T) {
 	ctx := context.Background()
 	sb := newSandbox(t)
-	c := call(sb, prod, action.Values{"finding_id": action.StringValue(scanner), "status": action.StringValue("RESOLVED"), "note": action.StringValue("Patched by Firebreak."), "account_id": action.StringValue(prod)})
+	c := call(t, sb, prod, action.Values{"finding_id": action.StringValue(scanner), "status": action.StringValue("RESOLVED"), "note": action.StringValue("Patched by Firebreak."), "account_id": action.StringValue(prod)})
 	out, err := securityhub.UpdateFinding{}.Do(ctx, c)
 	if err != nil {
 		t.Fatal(err)
@@ -263,7 +248,7 @@ func TestUpdateFindingRevertRestoresNote(t *testing.T) {
 	}
 	// A person moves the finding on; revert leaves the status alone but
 	// restores the note, which is still Firebreak's.
-	person := call(sb, prod, action.Values{"finding_id": action.StringValue(scanner), "status": action.StringValue("SUPPRESSED")})
+	person := call(t, sb, prod, action.Values{"finding_id": action.StringValue(scanner), "status": action.StringValue("SUPPRESSED")})
 	if _, err := (securityhub.UpdateFinding{}).Do(ctx, person); err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +264,7 @@ func TestUpdateFindingRevertRestoresNote(t *testing.T) {
 func TestUpdateFindingLongNote(t *testing.T) {
 	sb := newSandbox(t)
 	long := strings.Repeat("Firebreak did many things. ", 40)
-	out, err := securityhub.UpdateFinding{}.Do(context.Background(), call(sb, prod, action.Values{"finding_id": action.StringValue(sshASFF), "note": action.StringValue(long)}))
+	out, err := securityhub.UpdateFinding{}.Do(context.Background(), call(t, sb, prod, action.Values{"finding_id": action.StringValue(sshASFF), "note": action.StringValue(long)}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +297,7 @@ func TestUpdateFindingErrors(t *testing.T) {
 		{"not enabled", other, action.Values{"finding_id": action.StringValue(sshGD), "status": action.StringValue("NOTIFIED")}, "Security Hub is not enabled in account 222222222222"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := securityhub.UpdateFinding{}.Do(context.Background(), call(sb, tt.account, tt.params))
+			_, err := securityhub.UpdateFinding{}.Do(context.Background(), call(t, sb, tt.account, tt.params))
 			if action.Classify(err) != action.Permanent || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %v (%s), want a permanent one containing %q", err, action.Classify(err), tt.want)
 			}
@@ -338,11 +323,11 @@ func TestUpdateFindingManyGuardDutyFindings(t *testing.T) {
 	// GetFindings returns the most recently updated first: the newest is
 	// found, the oldest is beyond what the action reads.
 	newest := fmt.Sprintf("%032x", 2050)
-	out, err := securityhub.UpdateFinding{}.Do(context.Background(), call(sb, prod, action.Values{"finding_id": action.StringValue(newest), "status": action.StringValue("NOTIFIED"), "instance_id": action.StringValue(web2)}))
+	out, err := securityhub.UpdateFinding{}.Do(context.Background(), call(t, sb, prod, action.Values{"finding_id": action.StringValue(newest), "status": action.StringValue("NOTIFIED"), "instance_id": action.StringValue(web2)}))
 	if err != nil || !out.Bool("changed") {
 		t.Fatalf("newest: %v, changed=%v", err, out.Bool("changed"))
 	}
-	_, err = securityhub.UpdateFinding{}.Do(context.Background(), call(sb, prod, action.Values{"finding_id": action.StringValue(fmt.Sprintf("%032x", 1)), "status": action.StringValue("NOTIFIED")}))
+	_, err = securityhub.UpdateFinding{}.Do(context.Background(), call(t, sb, prod, action.Values{"finding_id": action.StringValue(fmt.Sprintf("%032x", 1)), "status": action.StringValue("NOTIFIED")}))
 	if action.Classify(err) != action.Permanent || !strings.Contains(err.Error(), "give its ASFF Id") {
 		t.Errorf("oldest: %v, want a permanent error asking for the ASFF Id", err)
 	}
