@@ -1,7 +1,6 @@
 package sweep_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -18,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/firebreak-sec/firebreak/internal/action"
+	"github.com/firebreak-sec/firebreak/internal/action/actiontest"
 	"github.com/firebreak-sec/firebreak/internal/action/vpc"
 	"github.com/firebreak-sec/firebreak/internal/ledger"
 	"github.com/firebreak-sec/firebreak/internal/ledger/ledgertest"
@@ -32,50 +32,23 @@ const (
 	attacker = "203.0.113.66"
 )
 
-type sandboxClients struct {
-	sb    *sandbox.Sandbox
-	creds sandbox.Credentials
-}
-
-func (c sandboxClients) Config(ctx context.Context, target action.Target) (aws.Config, error) {
-	return c.sb.AWSConfig(ctx, c.creds, sandbox.WithRegion(target.Region))
-}
-
 // fixture is the default world, a ledger, and one clock both follow.
 type fixture struct {
 	t       *testing.T
 	sb      *sandbox.Sandbox
-	clients sandboxClients
+	clients actiontest.Clients
 	store   ledger.Store
-	log     syncBuffer
+	log     *actiontest.Log
 	mu      sync.Mutex
 	now     time.Time
 	subnet  string
 	n       int
 }
 
-// syncBuffer is a log sink for concurrent sweeps.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	sb := sandboxtest.New(t, sandbox.Options{Seed: 5})
-	f := &fixture{t: t, sb: sb, clients: sandboxClients{sb, sandboxtest.Admin(t, sb)}, now: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
+	f := &fixture{t: t, sb: sb, clients: actiontest.Admin(t, sb), log: actiontest.NewLog(t, sb), now: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
 	f.store = ledgertest.SQLite()(t, ledger.Options{Now: f.clock})
 	for _, inst := range sb.EC2Instances(account, region) {
 		if inst.Tags["Name"] == "web-1" {
@@ -100,7 +73,7 @@ func (f *fixture) advance(d time.Duration) {
 	f.now = f.now.Add(d)
 }
 
-func (f *fixture) logger() *slog.Logger { return slog.New(slog.NewTextHandler(&f.log, nil)) }
+func (f *fixture) logger() *slog.Logger { return f.log.Logger() }
 
 // sweeper is one process's sweeper, with its own metrics.
 func (f *fixture) sweeper(reg prometheus.Registerer, dry bool) *sweep.Sweeper {

@@ -18,6 +18,7 @@ import (
 	gocmp "github.com/google/go-cmp/cmp"
 
 	"github.com/firebreak-sec/firebreak/internal/action"
+	"github.com/firebreak-sec/firebreak/internal/action/actiontest"
 	"github.com/firebreak-sec/firebreak/internal/action/cloudtrail"
 	"github.com/firebreak-sec/firebreak/internal/sandbox"
 	"github.com/firebreak-sec/firebreak/internal/sandbox/sandboxtest"
@@ -28,30 +29,14 @@ const (
 	attackerIP = "203.0.113.66"
 )
 
-// sandboxClients gives actions SDK configs that reach the sandbox as the
-// world's administrator.
-type sandboxClients struct {
-	sb    *sandbox.Sandbox
-	creds sandbox.Credentials
-}
-
-func (c sandboxClients) Config(ctx context.Context, target action.Target) (aws.Config, error) {
-	return c.sb.AWSConfig(ctx, c.creds, sandbox.WithRegion(target.Region))
-}
-
-func newSandbox(t testing.TB, opts sandbox.Options) (*sandbox.Sandbox, sandboxClients) {
+func newSandbox(t testing.TB, opts sandbox.Options) (*sandbox.Sandbox, actiontest.Clients) {
 	t.Helper()
 	sb := sandboxtest.New(t, opts)
-	return sb, sandboxClients{sb, sandboxtest.Admin(t, sb)}
+	return sb, actiontest.Admin(t, sb)
 }
 
 func call(clients action.Clients, params action.Values) action.Call {
-	return action.Call{
-		Params:  params,
-		Key:     action.Key{Incident: "inc-1", Step: "summary"},
-		Target:  action.Target{Account: account, Region: "us-east-1"},
-		Clients: clients,
-	}
+	return actiontest.Caller{Clients: clients, Target: action.Target{Account: account, Region: "us-east-1"}, Incident: "inc-1"}.Call("summary", params)
 }
 
 // tally counts the calls a test makes, the way the summary should.

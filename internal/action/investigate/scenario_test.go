@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/firebreak-sec/firebreak/internal/action"
+	"github.com/firebreak-sec/firebreak/internal/action/actiontest"
 	"github.com/firebreak-sec/firebreak/internal/action/cloudtrail"
 	"github.com/firebreak-sec/firebreak/internal/action/iam"
 	"github.com/firebreak-sec/firebreak/internal/action/investigate"
@@ -29,19 +30,10 @@ const (
 	homeIP     = "198.51.100.10"
 )
 
-type sandboxClients struct {
-	sb    *sandbox.Sandbox
-	creds sandbox.Credentials
-}
-
-func (c sandboxClients) Config(ctx context.Context, target action.Target) (aws.Config, error) {
-	return c.sb.AWSConfig(ctx, c.creds, sandbox.WithRegion(target.Region))
-}
-
 type world struct {
 	t       *testing.T
 	sb      *sandbox.Sandbox
-	clients sandboxClients
+	clients actiontest.Clients
 	leaked  string
 	spare   string
 	erin    string
@@ -54,7 +46,7 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	sb := sandboxtest.New(t, sandbox.Options{World: w, Seed: 11})
-	wd := &world{t: t, sb: sb, clients: sandboxClients{sb, sandboxtest.Admin(t, sb)}}
+	wd := &world{t: t, sb: sb, clients: actiontest.Admin(t, sb)}
 	for _, k := range sb.Keys() {
 		switch {
 		case k.UserName == "dana" && wd.leaked == "":
@@ -69,12 +61,7 @@ func newWorld(t *testing.T) *world {
 }
 
 func (w *world) call(step string, params action.Values) action.Call {
-	return action.Call{
-		Params:  params,
-		Key:     action.Key{Incident: "inc-7", Step: step},
-		Target:  action.Target{Account: account, Region: "us-east-1"},
-		Clients: w.clients,
-	}
+	return actiontest.Caller{Clients: w.clients, Target: action.Target{Account: account, Region: "us-east-1"}, Incident: "inc-7"}.Call(step, params)
 }
 
 func (w *world) creds(id string) sandbox.Credentials {
