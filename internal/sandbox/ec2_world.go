@@ -108,13 +108,7 @@ func (s *ec2Service) Seed(acct *Account, section *yaml.Node) error {
 		}
 		profiles[in.InstanceProfile] = &ip
 	}
-	region := w.Region
-	if region == "" {
-		region = "us-east-1"
-		if len(acct.Regions) > 0 {
-			region = acct.Regions[0]
-		}
-	}
+	region := sectionRegion(acct, w.Region)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.region(acct.ID, region)

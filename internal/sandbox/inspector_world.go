@@ -67,13 +67,8 @@ func (s *inspectorService) Seed(acct *Account, section *yaml.Node) error {
 	if err := DecodeStrict(section, &w); err != nil {
 		return prefixField("inspector2.", err)
 	}
-	region := w.Region
-	if region == "" {
-		region = "us-east-1"
-		if len(acct.Regions) > 0 {
-			region = acct.Regions[0]
-		}
-	} else if !regionRE.MatchString(region) {
+	region := sectionRegion(acct, w.Region)
+	if w.Region != "" && !regionRE.MatchString(region) {
 		return NodeError(child(section, "region"), "inspector2.region: not a region name: %q", region)
 	}
 	// Instances live in EC2: resolve them before taking our lock.

@@ -58,13 +58,7 @@ func (s *logsService) Seed(acct *Account, section *yaml.Node) error {
 	if err := DecodeStrict(section, &w); err != nil {
 		return err
 	}
-	region := w.Region
-	if region == "" {
-		region = "us-east-1"
-		if len(acct.Regions) > 0 {
-			region = acct.Regions[0]
-		}
-	}
+	region := sectionRegion(acct, w.Region)
 	if len(acct.Regions) > 0 && !slices.Contains(acct.Regions, region) {
 		return NodeError(ec2Child(section, "region"), "region: %q is not one of the account's regions %v", region, acct.Regions)
 	}

@@ -93,13 +93,7 @@ func (s *s3Service) Seed(acct *Account, section *yaml.Node) error {
 		if s.buckets[wb.Name] != nil {
 			return NodeError(ec2Child(n, "name"), "%s.name: bucket %q already exists (bucket names are global)", field, wb.Name)
 		}
-		region := wb.Region
-		if region == "" {
-			region = "us-east-1"
-			if len(acct.Regions) > 0 {
-				region = acct.Regions[0]
-			}
-		}
+		region := sectionRegion(acct, wb.Region)
 		acl := s3Canned("private", acct.ID)
 		if wb.ACL != "" {
 			a, err := s3CannedACL(wb.ACL, acct.ID)

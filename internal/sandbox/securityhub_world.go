@@ -68,13 +68,8 @@ func (s *securityHubService) Seed(acct *Account, section *yaml.Node) error {
 	if err := DecodeStrict(section, &w); err != nil {
 		return prefixField("securityhub.", err)
 	}
-	region := w.Region
-	if region == "" {
-		region = "us-east-1"
-		if len(acct.Regions) > 0 {
-			region = acct.Regions[0]
-		}
-	} else if !regionRE.MatchString(region) {
+	region := sectionRegion(acct, w.Region)
+	if w.Region != "" && !regionRE.MatchString(region) {
 		return NodeError(child(section, "region"), "securityhub.region: not a region name: %q", region)
 	}
 	if w.Enabled != nil && !*w.Enabled {

@@ -95,13 +95,7 @@ func (s *ssmService) Seed(acct *Account, section *yaml.Node) error {
 	if err := ssmCheckScripts(ec2Child(section, "scripts"), "ssm.scripts", w.Scripts); err != nil {
 		return err
 	}
-	region := w.Region
-	if region == "" {
-		region = "us-east-1"
-		if len(acct.Regions) > 0 {
-			region = acct.Regions[0]
-		}
-	}
+	region := sectionRegion(acct, w.Region)
 	cfg := &ssmAccountConfig{managed: w.Managed, lag: w.InvocationLag, scripts: w.Scripts, nodes: map[string]*ssmNodeConfig{}}
 	if cfg.managed == "" {
 		cfg.managed = "profile"

@@ -448,6 +448,19 @@ func (s *iamService) seed(w *World) error {
 	return nil
 }
 
+// sectionRegion is the region a world section seeds its resources in: the
+// one it names, else the account's default (its first region), else
+// us-east-1.
+func sectionRegion(acct *Account, named string) string {
+	switch {
+	case named != "":
+		return named
+	case len(acct.Regions) > 0:
+		return acct.Regions[0]
+	}
+	return "us-east-1"
+}
+
 func orDefault(s, def string) string {
 	if s == "" {
 		return def
