@@ -258,15 +258,7 @@ func counter(t *testing.T, reg *prometheus.Registry, name, label string) float64
 }
 
 // writes lists the successful changing calls since mark.
-func (f *fixture) writes(mark int) []string {
-	var out []string
-	for _, r := range f.sb.Trail()[mark:] {
-		if !r.ReadOnly && r.ErrorCode == "" {
-			out = append(out, r.EventName)
-		}
-	}
-	return out
-}
+func (f *fixture) writes(mark int) []string { return actiontest.WritesSince(f.sb, mark) }
 
 func TestSweepRemovesAfterTTL(t *testing.T) {
 	f := newFixture(t)

@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -134,4 +136,48 @@ func (c Caller) Call(step string, params action.Values) action.Call {
 		call.Logger = c.Log.Logger()
 	}
 	return call
+}
+
+// WritesSince lists the event names of the successful calls that change
+// something recorded in sb's trail after mark (a len(sb.Trail()) taken
+// before).
+func WritesSince(sb *sandbox.Sandbox, mark int) []string {
+	var out []string
+	for _, r := range sb.Trail()[mark:] {
+		if !r.ReadOnly && r.ErrorCode == "" {
+			out = append(out, r.EventName)
+		}
+	}
+	return out
+}
+
+// Denies lists the deny entries of the network ACL of a subnet as
+// "direction:rule:cidr", sorted; it fails t when the subnet has no ACL.
+func Denies(t testing.TB, sb *sandbox.Sandbox, account, region, subnet string) []string {
+	t.Helper()
+	_, entries, ok := sb.EC2SubnetNACL(account, region, subnet)
+	if !ok {
+		t.Fatalf("subnet %s has no network ACL", subnet)
+	}
+	var out []string
+	for _, e := range entries {
+		if e.Action == "deny" {
+			dir := "ingress"
+			if e.Egress {
+				dir = "egress"
+			}
+			out = append(out, dir+":"+strconv.FormatInt(e.Rule, 10)+":"+e.CIDR)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Operations lists the operations of a plan, in order.
+func Operations(planned []action.PlannedCall) []string {
+	var out []string
+	for _, p := range planned {
+		out = append(out, p.Operation)
+	}
+	return out
 }

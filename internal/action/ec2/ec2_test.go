@@ -3,7 +3,6 @@ package ec2_test
 import (
 	"context"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -72,37 +71,14 @@ func (f *fixture) state(id string) sandbox.EC2InstanceState {
 // denies lists the subnet's NACL deny entries, as direction:rule:cidr.
 func (f *fixture) denies(subnet string) []string {
 	f.t.Helper()
-	_, entries, ok := f.sb.EC2SubnetNACL(account, region, subnet)
-	if !ok {
-		f.t.Fatalf("subnet %s has no network ACL", subnet)
-	}
-	var out []string
-	for _, e := range entries {
-		if e.Action == "deny" {
-			dir := "ingress"
-			if e.Egress {
-				dir = "egress"
-			}
-			out = append(out, dir+":"+strconv.FormatInt(e.Rule, 10)+":"+e.CIDR)
-		}
-	}
-	slices.Sort(out)
-	return out
+	return actiontest.Denies(f.t, f.sb, account, region, subnet)
 }
 
 // mark is the position in the trail; writesSince lists the successful
 // changing calls after it.
 func (f *fixture) mark() int { return len(f.sb.Trail()) }
 
-func (f *fixture) writesSince(mark int) []string {
-	var out []string
-	for _, r := range f.sb.Trail()[mark:] {
-		if !r.ReadOnly && r.ErrorCode == "" {
-			out = append(out, r.EventName)
-		}
-	}
-	return out
-}
+func (f *fixture) writesSince(mark int) []string { return actiontest.WritesSince(f.sb, mark) }
 
 func TestIsolateInstance(t *testing.T) {
 	f := newFixture(t)
@@ -123,10 +99,7 @@ func TestIsolateInstance(t *testing.T) {
 	if got := f.writesSince(m); len(got) != 0 {
 		t.Fatalf("Check wrote %v", got)
 	}
-	var ops []string
-	for _, p := range planned {
-		ops = append(ops, p.Operation)
-	}
+	ops := actiontest.Operations(planned)
 	wantOps := []string{
 		"ec2:DescribeInstances", "ec2:DescribeSecurityGroups", "ec2:DescribeNetworkAcls",
 		"ec2:CreateSecurityGroup", "ec2:RevokeSecurityGroupEgress", "ec2:CreateTags", "ec2:ModifyNetworkInterfaceAttribute",

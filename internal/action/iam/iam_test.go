@@ -110,15 +110,7 @@ func (f *fixture) keys() map[string]string {
 // successful calls that change something recorded after it.
 func (f *fixture) mark() int { return len(f.sb.Trail()) }
 
-func (f *fixture) writesSince(mark int) []string {
-	var out []string
-	for _, r := range f.sb.Trail()[mark:] {
-		if !r.ReadOnly && r.ErrorCode == "" {
-			out = append(out, r.EventName)
-		}
-	}
-	return out
-}
+func (f *fixture) writesSince(mark int) []string { return actiontest.WritesSince(f.sb, mark) }
 
 // errorCode returns the AWS error code of err, "" when there is none.
 func errorCode(err error) string {

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/firebreak-sec/firebreak/internal/action"
+	"github.com/firebreak-sec/firebreak/internal/action/actiontest"
 	"github.com/firebreak-sec/firebreak/internal/action/vpc"
 )
 
@@ -89,10 +90,7 @@ func TestPrefixListBlockThenExpire(t *testing.T) {
 	if got := f.writesSince(m); len(got) != 0 {
 		t.Fatalf("Check wrote %v", got)
 	}
-	var ops []string
-	for _, p := range planned {
-		ops = append(ops, p.Operation)
-	}
+	ops := actiontest.Operations(planned)
 	if diff := cmp.Diff(ops, []string{"ec2:DescribeManagedPrefixLists", "ec2:GetManagedPrefixListEntries", "ec2:ModifyManagedPrefixList"}); diff != "" {
 		t.Errorf("planned (-got +want):\n%s", diff)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -68,35 +67,12 @@ func (f *fixture) blockParams(ip string, ttl time.Duration) action.Values {
 // denies lists web-1's subnet NACL deny entries as direction:rule:cidr.
 func (f *fixture) denies() []string {
 	f.t.Helper()
-	_, entries, ok := f.sb.EC2SubnetNACL(account, region, f.web1.Subnet)
-	if !ok {
-		f.t.Fatal("web-1's subnet has no network ACL")
-	}
-	var out []string
-	for _, e := range entries {
-		if e.Action == "deny" {
-			dir := "ingress"
-			if e.Egress {
-				dir = "egress"
-			}
-			out = append(out, dir+":"+strconv.FormatInt(e.Rule, 10)+":"+e.CIDR)
-		}
-	}
-	slices.Sort(out)
-	return out
+	return actiontest.Denies(f.t, f.sb, account, region, f.web1.Subnet)
 }
 
 func (f *fixture) mark() int { return len(f.sb.Trail()) }
 
-func (f *fixture) writesSince(mark int) []string {
-	var out []string
-	for _, r := range f.sb.Trail()[mark:] {
-		if !r.ReadOnly && r.ErrorCode == "" {
-			out = append(out, r.EventName)
-		}
-	}
-	return out
-}
+func (f *fixture) writesSince(mark int) []string { return actiontest.WritesSince(f.sb, mark) }
 
 func TestBlockThenExpire(t *testing.T) {
 	f := newFixture(t)
@@ -112,10 +88,7 @@ func TestBlockThenExpire(t *testing.T) {
 	if got := f.writesSince(m); len(got) != 0 {
 		t.Fatalf("Check wrote %v", got)
 	}
-	var ops []string
-	for _, p := range planned {
-		ops = append(ops, p.Operation)
-	}
+	ops := actiontest.Operations(planned)
 	want := []string{"ec2:DescribeInstances", "ec2:DescribeNetworkAcls", "ec2:CreateNetworkAclEntry", "ec2:CreateNetworkAclEntry", "ec2:CreateTags"}
 	if diff := cmp.Diff(ops, want); diff != "" {
 		t.Errorf("planned (-got +want):\n%s", diff)
