@@ -39,8 +39,7 @@ type fixture struct {
 	clients actiontest.Clients
 	store   ledger.Store
 	log     *actiontest.Log
-	mu      sync.Mutex
-	now     time.Time
+	now     *actiontest.Clock
 	subnet  string
 	n       int
 }
@@ -48,7 +47,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	sb := sandboxtest.New(t, sandbox.Options{Seed: 5})
-	f := &fixture{t: t, sb: sb, clients: actiontest.Admin(t, sb), log: actiontest.NewLog(t, sb), now: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
+	f := &fixture{t: t, sb: sb, clients: actiontest.Admin(t, sb), log: actiontest.NewLog(t, sb), now: actiontest.NewClock(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))}
 	f.store = ledgertest.SQLite()(t, ledger.Options{Now: f.clock})
 	for _, inst := range sb.EC2Instances(account, region) {
 		if inst.Tags["Name"] == "web-1" {
@@ -61,17 +60,9 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-func (f *fixture) clock() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
+func (f *fixture) clock() time.Time { return f.now.Now() }
 
-func (f *fixture) advance(d time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.now = f.now.Add(d)
-}
+func (f *fixture) advance(d time.Duration) { f.now.Advance(d) }
 
 func (f *fixture) logger() *slog.Logger { return f.log.Logger() }
 

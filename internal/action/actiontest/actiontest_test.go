@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/firebreak-sec/firebreak/internal/action"
 	"github.com/firebreak-sec/firebreak/internal/action/actiontest"
@@ -76,5 +78,31 @@ func TestCaller(t *testing.T) {
 	}
 	if (actiontest.Caller{}).Call("s", nil).Logger != nil {
 		t.Error("a caller without a log set a logger")
+	}
+}
+
+func TestClock(t *testing.T) {
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	c := actiontest.NewClock(start)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			c.Advance(time.Minute)
+			_ = c.Now()
+		})
+	}
+	wg.Wait()
+	if got, want := c.Now(), start.Add(4*time.Minute); !got.Equal(want) {
+		t.Errorf("Now() = %v; want %v", got, want)
+	}
+}
+
+func TestWritesSinceAndOperations(t *testing.T) {
+	if got := actiontest.Operations([]action.PlannedCall{{Operation: "ec2:A"}, {Operation: "ec2:B"}}); strings.Join(got, ",") != "ec2:A,ec2:B" {
+		t.Errorf("Operations = %v", got)
+	}
+	sb := sandboxtest.New(t, sandbox.Options{Seed: 1})
+	if got := actiontest.WritesSince(sb, len(sb.Trail())); len(got) != 0 {
+		t.Errorf("WritesSince(now) = %v; want none", got)
 	}
 }

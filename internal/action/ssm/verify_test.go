@@ -3,7 +3,6 @@ package ssm_test
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -38,27 +37,10 @@ const (
 	leakedToken  = "IQoJb3JpZ2luX2VjLEAKYSESSIONTOKEN"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 type fixture struct {
 	t       *testing.T
 	sb      *sandbox.Sandbox
-	clock   *clock
+	clock   *actiontest.Clock
 	clients actiontest.Clients
 	log     *actiontest.Log
 }
@@ -69,8 +51,8 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &clock{t: time.Date(2026, 5, 4, 9, 30, 0, 0, time.UTC)}
-	sb := sandboxtest.New(t, sandbox.Options{World: w, Seed: 9, Clock: c.now})
+	c := actiontest.NewClock(time.Date(2026, 5, 4, 9, 30, 0, 0, time.UTC))
+	sb := sandboxtest.New(t, sandbox.Options{World: w, Seed: 9, Clock: c.Now})
 	// The log must show neither the world's secrets nor those from IMDS.
 	f := &fixture{t: t, sb: sb, clock: c, clients: actiontest.Admin(t, sb), log: actiontest.NewLog(t, sb, leakedSecret, leakedToken)}
 	return f
@@ -111,7 +93,7 @@ func TestMetaRegisters(t *testing.T) {
 func TestVerifyAfterRotation(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	seeded := f.clock.now()
+	seeded := f.clock.Now()
 
 	// No cutoff anywhere: a permanent error that says what to do.
 	_, err := verify.Do(ctx, f.call("verify", params(web1)))
@@ -120,8 +102,8 @@ func TestVerifyAfterRotation(t *testing.T) {
 	}
 
 	// Before the rotation the instance still has its launch credentials.
-	f.clock.advance(time.Hour)
-	cutoff := f.clock.now().Format(time.RFC3339)
+	f.clock.Advance(time.Hour)
+	cutoff := f.clock.Now().Format(time.RFC3339)
 	stale, err := verify.Do(ctx, f.call("verify-before", params(web1, "after", cutoff)))
 	if err != nil {
 		t.Fatal(err)
@@ -131,8 +113,8 @@ func TestVerifyAfterRotation(t *testing.T) {
 	}
 
 	// Rotate, then verify from the tag the rotation wrote.
-	f.clock.advance(time.Minute)
-	rotated, err := ec2.RotateInstanceCredentials{Now: f.clock.now}.Do(ctx, f.call("rotate", action.Values{"instance_id": action.StringValue(web1), "restart": action.BoolValue(false)}))
+	f.clock.Advance(time.Minute)
+	rotated, err := ec2.RotateInstanceCredentials{Now: f.clock.Now}.Do(ctx, f.call("rotate", action.Values{"instance_id": action.StringValue(web1), "restart": action.BoolValue(false)}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,8 +164,8 @@ func TestVerifyAfterRotation(t *testing.T) {
 func TestVerifyNotVerified(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	f.clock.advance(time.Minute)
-	cutoff := f.clock.now().Add(-30 * time.Second).Format(time.RFC3339)
+	f.clock.Advance(time.Minute)
+	cutoff := f.clock.Now().Add(-30 * time.Second).Format(time.RFC3339)
 	for _, tc := range []struct {
 		name, instance, wantReason string
 		wantCommand                bool
