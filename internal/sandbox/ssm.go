@@ -431,6 +431,24 @@ func ssmToken(offset int) string {
 	return base64.RawURLEncoding.EncodeToString([]byte("ssm:" + strconv.Itoa(offset)))
 }
 
+// ssmPage reads a list operation's paging: MaxResults (def when absent,
+// else from lo to hi) and NextToken, as the page size and the offset of
+// the page's first item.
+func ssmPage(maxResults *int, def, lo, hi int, token string) (limit, offset int, err error) {
+	limit = def
+	if maxResults != nil {
+		if *maxResults < lo || *maxResults > hi {
+			return 0, 0, ssmValidation("1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value between %d and %d", *maxResults, lo, hi)
+		}
+		limit = *maxResults
+	}
+	offset, err = ssmOffset(token)
+	if err != nil {
+		return 0, 0, err
+	}
+	return limit, offset, nil
+}
+
 func ssmOffset(token string) (int, error) {
 	if token == "" {
 		return 0, nil
@@ -463,14 +481,7 @@ func (s *ssmService) listCommandInvocations(req *Request) (*Response, error) {
 	if in.InstanceID != "" {
 		req.Trail.Resources = []TrailResource{{Type: "AWS::EC2::Instance", Name: in.InstanceID, ARN: ssmInstanceARN(region, account, in.InstanceID)}}
 	}
-	limit := 50
-	if in.MaxResults != nil {
-		if *in.MaxResults < 1 || *in.MaxResults > 50 {
-			return nil, ssmValidation("1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 50", *in.MaxResults)
-		}
-		limit = *in.MaxResults
-	}
-	offset, err := ssmOffset(in.NextToken)
+	limit, offset, err := ssmPage(in.MaxResults, 50, 1, 50, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
@@ -640,14 +651,7 @@ func (s *ssmService) describeInstanceInformation(req *Request) (*Response, error
 	if len(params) > 0 {
 		req.Trail.RequestParameters = params
 	}
-	limit := 10
-	if in.MaxResults != nil {
-		if *in.MaxResults < 5 || *in.MaxResults > 50 {
-			return nil, ssmValidation("1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value between 5 and 50", *in.MaxResults)
-		}
-		limit = *in.MaxResults
-	}
-	offset, err := ssmOffset(in.NextToken)
+	limit, offset, err := ssmPage(in.MaxResults, 10, 5, 50, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
