@@ -90,6 +90,27 @@ func snsEntries(m map[string]string) []snsEntry {
 	return out
 }
 
+// snsAttributesResult is the answer to GetTopicAttributes and
+// GetSubscriptionAttributes: attrs as entries, sorted by name.
+func snsAttributesResult(req *Request, attrs map[string]string) (*Response, error) {
+	return QueryResult(req, struct {
+		Attributes []snsEntry `xml:"Attributes>entry"`
+	}{snsEntries(attrs)})
+}
+
+// snsSetAttributeInput reads SetTopicAttributes' and
+// SetSubscriptionAttributes' parameters: the ARN in arnField (required),
+// AttributeName (required) and AttributeValue.
+func snsSetAttributeInput(req *Request, arnField string) (arn, name, value string, err error) {
+	if arn, err = required(req.Form, arnField); err != nil {
+		return "", "", "", err
+	}
+	if name, err = required(req.Form, "AttributeName"); err != nil {
+		return "", "", "", err
+	}
+	return arn, name, req.Form.Get("AttributeValue"), nil
+}
+
 func (s *snsService) Handle(ctx context.Context, req *Request) (*Response, error) {
 	switch req.Operation {
 	case "CreateTopic":
@@ -275,21 +296,14 @@ func (s *snsService) getTopicAttributes(req *Request) (*Response, error) {
 		attrs[k] = v
 	}
 	s.mu.Unlock()
-	return QueryResult(req, struct {
-		Attributes []snsEntry `xml:"Attributes>entry"`
-	}{snsEntries(attrs)})
+	return snsAttributesResult(req, attrs)
 }
 
 func (s *snsService) setTopicAttributes(req *Request) (*Response, error) {
-	arn, err := required(req.Form, "TopicArn")
+	arn, name, value, err := snsSetAttributeInput(req, "TopicArn")
 	if err != nil {
 		return nil, err
 	}
-	name, err := required(req.Form, "AttributeName")
-	if err != nil {
-		return nil, err
-	}
-	value := req.Form.Get("AttributeValue")
 	if ae := checkTopicAttr(name, value); ae != nil {
 		return nil, ae
 	}
@@ -515,21 +529,14 @@ func (s *snsService) getSubscriptionAttributes(req *Request) (*Response, error) 
 		"ConfirmationWasAuthenticated": strconv.FormatBool(x.authenticated),
 	}
 	s.mu.Unlock()
-	return QueryResult(req, struct {
-		Attributes []snsEntry `xml:"Attributes>entry"`
-	}{snsEntries(attrs)})
+	return snsAttributesResult(req, attrs)
 }
 
 func (s *snsService) setSubscriptionAttributes(req *Request) (*Response, error) {
-	arn, err := required(req.Form, "SubscriptionArn")
+	arn, name, value, err := snsSetAttributeInput(req, "SubscriptionArn")
 	if err != nil {
 		return nil, err
 	}
-	name, err := required(req.Form, "AttributeName")
-	if err != nil {
-		return nil, err
-	}
-	value := req.Form.Get("AttributeValue")
 	if name != "RawMessageDelivery" {
 		return nil, snsInvalid("AttributeName (the sandbox supports RawMessageDelivery)")
 	}
