@@ -3,8 +3,6 @@ package sandbox_test
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -20,20 +18,7 @@ func TestGuardDutyAutoScalingCLI(t *testing.T) {
 	admin := sandboxtest.Admin(t, sb)
 	run := func(args ...string) map[string]any {
 		t.Helper()
-		cmd := exec.Command(cli, append([]string{"--endpoint-url", sb.Endpoint(), "--region", "us-east-1", "--output", "json"}, args...)...)
-		cmd.Env = []string{"AWS_ACCESS_KEY_ID=" + admin.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + admin.SecretAccessKey,
-			"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_PAGER=", "AWS_MAX_ATTEMPTS=1", "HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		var m map[string]any
-		if len(strings.TrimSpace(string(out))) > 0 {
-			if err := json.Unmarshal(out, &m); err != nil {
-				t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, out)
-			}
-		}
-		return m
+		return mustAWSCLI(t, cli, sb, admin, args...)
 	}
 	ev, err := sb.PublishFinding(context.Background(), sandbox.Finding{Kind: sandbox.FindingGuardDutySSHBruteForce, InstanceID: fleetInstance(t, sb, "web-1")})
 	if err != nil {

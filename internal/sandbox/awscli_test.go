@@ -29,6 +29,40 @@ func awsCLI(t *testing.T) string {
 	return p
 }
 
+// runAWSCLI runs the AWS CLI cli against sb as creds (us-east-1, JSON
+// output, no config files, a fresh HOME, one attempt) and returns its
+// output parsed as JSON (nil when there is none), its stderr and the
+// run's error.
+func runAWSCLI(t *testing.T, cli string, sb *sandbox.Sandbox, creds sandbox.Credentials, args ...string) (map[string]any, string, error) {
+	t.Helper()
+	cmd := exec.Command(cli, append([]string{"--endpoint-url", sb.Endpoint(), "--region", "us-east-1", "--output", "json"}, args...)...)
+	cmd.Env = []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
+		"AWS_ACCESS_KEY_ID=" + creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey,
+		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_PAGER=", "AWS_MAX_ATTEMPTS=1",
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var out map[string]any
+	if stdout.Len() > 0 {
+		if jerr := json.Unmarshal(stdout.Bytes(), &out); jerr != nil {
+			t.Fatalf("aws %s: output is not JSON: %s", strings.Join(args, " "), stdout.String())
+		}
+	}
+	return out, stderr.String(), err
+}
+
+// mustAWSCLI is runAWSCLI failing the test when the CLI fails.
+func mustAWSCLI(t *testing.T, cli string, sb *sandbox.Sandbox, creds sandbox.Credentials, args ...string) map[string]any {
+	t.Helper()
+	out, stderr, err := runAWSCLI(t, cli, sb, creds, args...)
+	if err != nil {
+		t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, stderr)
+	}
+	return out
+}
+
 // TestAWSCLI drives the sandbox with the AWS CLI, a client independent of
 // the Go SDK (botocore signs and serialises on its own).
 func TestAWSCLI(t *testing.T) {
@@ -37,30 +71,11 @@ func TestAWSCLI(t *testing.T) {
 	admin := sandboxtest.Admin(t, sb)
 	run := func(creds sandbox.Credentials, args ...string) (map[string]any, string, error) {
 		t.Helper()
-		cmd := exec.Command(cli, append([]string{"--endpoint-url", sb.Endpoint(), "--region", "us-east-1", "--output", "json"}, args...)...)
-		cmd.Env = []string{
-			"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
-			"AWS_ACCESS_KEY_ID=" + creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey,
-			"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_PAGER=", "AWS_MAX_ATTEMPTS=1",
-		}
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		var out map[string]any
-		if stdout.Len() > 0 {
-			if jerr := json.Unmarshal(stdout.Bytes(), &out); jerr != nil {
-				t.Fatalf("aws %s: output is not JSON: %s", strings.Join(args, " "), stdout.String())
-			}
-		}
-		return out, stderr.String(), err
+		return runAWSCLI(t, cli, sb, creds, args...)
 	}
 	must := func(creds sandbox.Credentials, args ...string) map[string]any {
 		t.Helper()
-		out, stderr, err := run(creds, args...)
-		if err != nil {
-			t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, stderr)
-		}
-		return out
+		return mustAWSCLI(t, cli, sb, creds, args...)
 	}
 
 	must(admin, "iam", "create-user", "--user-name", "cli-user")

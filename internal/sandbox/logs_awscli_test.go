@@ -1,11 +1,7 @@
 package sandbox_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -23,30 +19,11 @@ func TestLogsAWSCLI(t *testing.T) {
 	admin := sandboxtest.Admin(t, sb)
 	run := func(args ...string) (map[string]any, string, error) {
 		t.Helper()
-		cmd := exec.Command(cli, append([]string{"--endpoint-url", sb.Endpoint(), "--region", "us-east-1", "--output", "json", "logs"}, args...)...)
-		cmd.Env = []string{
-			"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
-			"AWS_ACCESS_KEY_ID=" + admin.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + admin.SecretAccessKey,
-			"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_PAGER=", "AWS_MAX_ATTEMPTS=1",
-		}
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		var out map[string]any
-		if stdout.Len() > 0 {
-			if jerr := json.Unmarshal(stdout.Bytes(), &out); jerr != nil {
-				t.Fatalf("aws logs %s: output is not JSON: %s", strings.Join(args, " "), stdout.String())
-			}
-		}
-		return out, stderr.String(), err
+		return runAWSCLI(t, cli, sb, admin, append([]string{"logs"}, args...)...)
 	}
 	must := func(args ...string) map[string]any {
 		t.Helper()
-		out, stderr, err := run(args...)
-		if err != nil {
-			t.Fatalf("aws logs %s: %v\n%s", strings.Join(args, " "), err, stderr)
-		}
-		return out
+		return mustAWSCLI(t, cli, sb, admin, append([]string{"logs"}, args...)...)
 	}
 	must("create-log-group", "--log-group-name", "/ec2/i-0abc/auth")
 	must("create-log-stream", "--log-group-name", "/ec2/i-0abc/auth", "--log-stream-name", "i-0abc")
