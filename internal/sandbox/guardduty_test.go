@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -304,29 +303,7 @@ func TestServiceWorldErrors(t *testing.T) {
 		t.Fatal("no fixtures")
 	}
 	for _, f := range files {
-		t.Run(strings.TrimSuffix(f, ".yaml"), func(t *testing.T) {
-			w, err := sandbox.LoadWorld(f)
-			if err == nil {
-				_, err = sandbox.New(sandbox.Options{World: w})
-			}
-			if err == nil {
-				t.Fatal("no error")
-			}
-			got := err.Error() + "\n"
-			golden := strings.TrimSuffix(f, ".yaml") + ".err"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update)", err)
-			}
-			if diff := cmp.Diff(got, string(want)); diff != "" {
-				t.Errorf("error (-got +want):\n%s", diff)
-			}
-		})
+		t.Run(strings.TrimSuffix(f, ".yaml"), func(t *testing.T) { checkWorldErrorGolden(t, f) })
 	}
 }
 

@@ -2,7 +2,6 @@ package sandbox_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -230,7 +229,7 @@ func TestInspectorListCoverage(t *testing.T) {
 
 // TestInspectorSecurityHubWorldErrors loads each testdata/inspector-errors
 // and testdata/securityhub-errors world and compares the error with the
-// .err file next to it.
+// .err file next to it (see checkWorldErrorGolden).
 func TestInspectorSecurityHubWorldErrors(t *testing.T) {
 	var files []string
 	for _, dir := range []string{"testdata/inspector-errors", "testdata/securityhub-errors"} {
@@ -244,21 +243,6 @@ func TestInspectorSecurityHubWorldErrors(t *testing.T) {
 		t.Fatalf("only %d error fixtures", len(files))
 	}
 	for _, file := range files {
-		t.Run(file, func(t *testing.T) {
-			want, err := os.ReadFile(strings.TrimSuffix(file, ".yaml") + ".err")
-			if err != nil {
-				t.Fatal(err)
-			}
-			w, err := sandbox.LoadWorld(file)
-			if err == nil {
-				_, err = sandbox.New(sandbox.Options{World: w, Seed: 1})
-			}
-			if err == nil {
-				t.Fatalf("no error, want %s", want)
-			}
-			if got := err.Error(); got != strings.TrimSpace(string(want)) {
-				t.Errorf("error\n got %s\nwant %s", got, strings.TrimSpace(string(want)))
-			}
-		})
+		t.Run(file, func(t *testing.T) { checkWorldErrorGolden(t, file) })
 	}
 }

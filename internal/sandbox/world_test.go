@@ -32,30 +32,35 @@ func TestWorldErrors(t *testing.T) {
 		if name == "ok" {
 			continue
 		}
-		t.Run(name, func(t *testing.T) {
-			w, err := sandbox.LoadWorld(f)
-			if err == nil {
-				// Some problems only show when the world is seeded.
-				_, err = sandbox.New(sandbox.Options{World: w})
-			}
-			if err == nil {
-				t.Fatal("no error")
-			}
-			got := err.Error() + "\n"
-			golden := strings.TrimSuffix(f, ".yaml") + ".err"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update)", err)
-			}
-			if diff := cmp.Diff(got, string(want)); diff != "" {
-				t.Errorf("error (-got +want):\n%s", diff)
-			}
-		})
+		t.Run(name, func(t *testing.T) { checkWorldErrorGolden(t, f) })
+	}
+}
+
+// checkWorldErrorGolden loads the world file f and starts a sandbox with
+// it (some problems only show when the world is seeded), and checks the
+// error against the golden text in f's .err file (rewritten with -update).
+func checkWorldErrorGolden(t *testing.T, f string) {
+	t.Helper()
+	w, err := sandbox.LoadWorld(f)
+	if err == nil {
+		_, err = sandbox.New(sandbox.Options{World: w})
+	}
+	if err == nil {
+		t.Fatal("no error")
+	}
+	got := err.Error() + "\n"
+	golden := strings.TrimSuffix(f, ".yaml") + ".err"
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update)", err)
+	}
+	if diff := cmp.Diff(got, string(want)); diff != "" {
+		t.Errorf("error (-got +want):\n%s", diff)
 	}
 }
 
