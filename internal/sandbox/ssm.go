@@ -427,6 +427,21 @@ func (s *ssmService) getCommandInvocation(req *Request) (*Response, error) {
 	return JSONResult(out)
 }
 
+// ssmPageResult answers a list operation: the page of at most limit items
+// from offset under key (an empty list past the end), and NextToken when
+// more items follow.
+func ssmPageResult(key string, items []map[string]any, limit, offset int) (*Response, error) {
+	out := map[string]any{key: []any{}}
+	if offset < len(items) {
+		end := min(offset+limit, len(items))
+		out[key] = items[offset:end]
+		if end < len(items) {
+			out["NextToken"] = ssmToken(end)
+		}
+	}
+	return JSONResult(out)
+}
+
 func ssmToken(offset int) string {
 	return base64.RawURLEncoding.EncodeToString([]byte("ssm:" + strconv.Itoa(offset)))
 }
@@ -541,15 +556,7 @@ func (s *ssmService) listCommandInvocations(req *Request) (*Response, error) {
 			items = append(items, item)
 		}
 	}
-	out := map[string]any{"CommandInvocations": []any{}}
-	if offset < len(items) {
-		end := min(offset+limit, len(items))
-		out["CommandInvocations"] = items[offset:end]
-		if end < len(items) {
-			out["NextToken"] = ssmToken(end)
-		}
-	}
-	return JSONResult(out)
+	return ssmPageResult("CommandInvocations", items, limit, offset)
 }
 
 func ssmInvocationMatches(filters []struct {
@@ -666,15 +673,7 @@ func (s *ssmService) describeInstanceInformation(req *Request) (*Response, error
 		}
 		items = append(items, ssmNodeJSON(n, s.sb.Now()))
 	}
-	out := map[string]any{"InstanceInformationList": []any{}}
-	if offset < len(items) {
-		end := min(offset+limit, len(items))
-		out["InstanceInformationList"] = items[offset:end]
-		if end < len(items) {
-			out["NextToken"] = ssmToken(end)
-		}
-	}
-	return JSONResult(out)
+	return ssmPageResult("InstanceInformationList", items, limit, offset)
 }
 
 func ssmNodeMatches(filters []ssmInfoFilter, n ssmNode, tags map[string]string) bool {
