@@ -236,6 +236,20 @@ func (sb *Sandbox) snsShared() (*snsShared, error) {
 	return s.shared, nil
 }
 
+// snsSigner returns SNS's shared state and the identity it signs messages
+// and serves TLS with, creating the identity on first use.
+func (sb *Sandbox) snsSigner() (*snsShared, *snsIdentity, error) {
+	sh, err := sb.snsShared()
+	if err != nil {
+		return nil, nil, err
+	}
+	id, err := sh.identity()
+	if err != nil {
+		return nil, nil, err
+	}
+	return sh, id, nil
+}
+
 // SetSNSDelivery sets how SNS delivers to http and https subscriptions
 // (tests shorten the timeout and delays, and pass a client trusting their
 // TLS server). It applies to deliveries started afterwards and survives
@@ -278,11 +292,7 @@ func (sb *Sandbox) WaitSNSDeliveries(ctx context.Context) error {
 // server: add it to a client's RootCAs to fetch SigningCertURL and
 // SubscribeURL over https.
 func (sb *Sandbox) SNSCertificate() (*x509.Certificate, error) {
-	sh, err := sb.snsShared()
-	if err != nil {
-		return nil, err
-	}
-	id, err := sh.identity()
+	_, id, err := sb.snsSigner()
 	if err != nil {
 		return nil, err
 	}
@@ -297,11 +307,7 @@ func (sb *Sandbox) SNSCertificate() (*x509.Certificate, error) {
 // sns.<region>.amazonaws.com. Its TLS certificate is issued by
 // SNSCertificate for localhost, 127.0.0.1, ::1 and addr's host.
 func (sb *Sandbox) ListenSNS(addr string) (*Server, error) {
-	sh, err := sb.snsShared()
-	if err != nil {
-		return nil, err
-	}
-	id, err := sh.identity()
+	sh, id, err := sb.snsSigner()
 	if err != nil {
 		return nil, err
 	}
